@@ -1,0 +1,106 @@
+/**
+ * Download flags of countries concurrently with promises, a semaphore and
+ * `asCompleted`, as *Fluent Python*'s `flags2_asyncio.py` does with asyncio.
+ *
+ *     deno run -A flags2_asyncio.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
+ *
+ * `fetch` is asynchronous already, so `getFlag` is the sequential script's.
+ *
+ * @module
+ */
+import { Semaphore } from "es-toolkit";
+import {
+  type Counter,
+  DownloadStatus,
+  interrupted,
+  main,
+  newCounter,
+  saveFlag,
+  tqdm,
+} from "./flags2_common.ts";
+import { errorMessage, getFlag, HTTPStatusError } from "./flags2_sequential.ts";
+import { asCompleted, type Future } from "./futures.ts";
+
+const DEFAULT_CONCUR_REQ = 5;
+const MAX_CONCUR_REQ = 1000;
+
+/** A failed download, carrying its country code and, as `cause`, what went wrong. */
+export class FetchError extends Error {
+  override name = "FetchError";
+  /** The failure of `countryCode`'s download, caused by `cause`. */
+  constructor(readonly countryCode: string, cause: unknown) {
+    super(`${countryCode}: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+/** Downloads and saves the flag of `cc` while holding the semaphore for the request. */
+export async function downloadOne(
+  cc: string,
+  baseUrl: string,
+  semaphore: Semaphore,
+  verbose: boolean,
+): Promise<DownloadStatus> {
+  let image: Uint8Array;
+  await semaphore.acquire();
+  try {
+    image = await getFlag(baseUrl, cc);
+  } catch (exc) {
+    if ((exc as HTTPStatusError).status !== 404) throw new FetchError(cc, exc);
+    if (verbose) console.log(cc, "not found");
+    return DownloadStatus.NOT_FOUND;
+  } finally {
+    semaphore.release();
+  }
+  await saveFlag(image, `${cc.toLowerCase()}.gif`).catch((exc) => {
+    throw new FetchError(cc, exc);
+  });
+  if (verbose) console.log(cc, "OK");
+  return DownloadStatus.OK;
+}
+
+/** Starts every download at once, at most `concurReq` requests in flight; counts them as they complete. */
+export async function supervisor(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  const counter = newCounter();
+  const semaphore = new Semaphore(concurReq);
+  const toDo = ccList.toSorted().map((cc) =>
+    downloadOne(cc, baseUrl, semaphore, verbose)
+  );
+  let toDoIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(toDo);
+  if (!verbose) toDoIter = tqdm(toDoIter, ccList.length);
+  for await (const future of toDoIter) {
+    let status: DownloadStatus;
+    try {
+      status = await future.result();
+    } catch (exc) {
+      if (interrupted.aborted) break;
+      const { countryCode, cause } = exc as FetchError;
+      if (verbose) {
+        console.log(`*** Error for ${countryCode}: ${errorMessage(cause)}`);
+      }
+      status = DownloadStatus.ERROR;
+    }
+    counter[status] += 1;
+  }
+  // Ctrl-C aborted the requests; let the saves under way finish.
+  await Promise.allSettled(toDo);
+  return counter;
+}
+
+/** Runs `supervisor`: the event loop is already there, unlike `asyncio.run`. */
+export function downloadMany(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  return supervisor(ccList, baseUrl, verbose, concurReq);
+}
+
+if (import.meta.main) {
+  await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);
+}

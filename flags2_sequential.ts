@@ -1,0 +1,124 @@
+/**
+ * Download flags of countries one at a time, with error handling: the
+ * sequential script of *Fluent Python*'s `flags2_sequential.py`.
+ *
+ *     deno run -A flags2_sequential.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
+ *
+ * `getFlag`, `downloadOne` and `errorMessage` are shared with the other two
+ * scripts; Workers load this module, so it imports nothing heavy.
+ *
+ * @module
+ */
+import { STATUS_CODES } from "node:http";
+import {
+  type Counter,
+  DownloadStatus,
+  interrupted,
+  main,
+  newCounter,
+  saveFlag,
+  tqdm,
+  traceSpan,
+} from "./flags2_common.ts";
+
+const DEFAULT_CONCUR_REQ = 1;
+const MAX_CONCUR_REQ = 1;
+
+/** Seconds a request may take, as in the book's second edition. */
+export const TIMEOUT = 3.1;
+
+/** A response whose status is not 2xx, like httpx's `HTTPStatusError`. */
+export class HTTPStatusError extends Error {
+  override name = "HTTPStatusError";
+  /** `status` with its reason phrase, e.g. 418 and "I'm a Teapot". */
+  constructor(readonly status: number, readonly reason: string) {
+    super(`HTTP error ${status} - ${reason}`);
+  }
+}
+
+/** Fetches the flag of `cc` from `baseUrl`; throws `HTTPStatusError` unless 2xx. */
+export async function getFlag(
+  baseUrl: string,
+  cc: string,
+): Promise<Uint8Array> {
+  const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(TIMEOUT * 1000),
+    interrupted,
+  ]);
+  using span = traceSpan(cc);
+  const resp = await fetch(url, { signal });
+  span.status = resp.status;
+  if (!resp.ok) {
+    await resp.body?.cancel();
+    // Deno's fetch lowercases reason phrases; Node's table has the book's.
+    const reason = STATUS_CODES[resp.status] ?? resp.statusText;
+    throw new HTTPStatusError(resp.status, reason);
+  }
+  return await resp.bytes();
+}
+
+/** Downloads and saves the flag of `cc`: OK, or NOT_FOUND on a 404; other errors propagate. */
+export async function downloadOne(
+  cc: string,
+  baseUrl: string,
+  verbose = false,
+): Promise<DownloadStatus> {
+  let status: DownloadStatus;
+  let msg: string;
+  try {
+    const image = await getFlag(baseUrl, cc);
+    await saveFlag(image, `${cc.toLowerCase()}.gif`);
+    status = DownloadStatus.OK;
+    msg = "OK";
+  } catch (exc) {
+    if ((exc as HTTPStatusError).status !== 404) throw exc;
+    status = DownloadStatus.NOT_FOUND;
+    msg = "not found";
+  }
+  if (verbose) console.log(cc, msg);
+  return status;
+}
+
+/** The verbose line's words for an error, the same in the three scripts. */
+export function errorMessage(exc: unknown): string {
+  const error = exc as Error;
+  switch (error?.name) {
+    case "TimeoutError":
+      return `Timeout after ${TIMEOUT}s`;
+    case "TypeError": // how fetch reports a refused or broken connection
+      return "Connection error";
+    default: // HTTPStatusError's message is "HTTP error 418 - I'm a Teapot"
+      return error?.message ?? String(exc);
+  }
+}
+
+/** Downloads the flags of `ccList` one after the other; Ctrl-C stops the loop. */
+export async function downloadMany(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  _concurReq: number,
+): Promise<Counter> {
+  const counter = newCounter();
+  let ccIter: Iterable<string> | AsyncIterable<string> = ccList.toSorted();
+  if (!verbose) ccIter = tqdm(ccIter, ccList.length);
+  for await (const cc of ccIter) {
+    let status: DownloadStatus;
+    let errorMsg = "";
+    try {
+      status = await downloadOne(cc, baseUrl, verbose);
+    } catch (exc) {
+      if (interrupted.aborted) break;
+      status = DownloadStatus.ERROR;
+      errorMsg = errorMessage(exc);
+    }
+    counter[status] += 1;
+    if (verbose && errorMsg) console.log(`*** Error for ${cc}: ${errorMsg}`);
+  }
+  return counter;
+}
+
+if (import.meta.main) {
+  await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);
+}

@@ -1,0 +1,67 @@
+/**
+ * Download flags of countries on a pool of Web Workers, which stand in for
+ * the threads of *Fluent Python*'s `flags2_threadpool.py`.
+ *
+ *     deno run -A flags2_threadpool.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
+ *
+ * @module
+ */
+import {
+  type Counter,
+  type DownloadStatus,
+  interrupted,
+  main,
+  newCounter,
+  tqdm,
+} from "./flags2_common.ts";
+import { downloadOne, errorMessage } from "./flags2_sequential.ts";
+import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
+
+const DEFAULT_CONCUR_REQ = 30;
+const MAX_CONCUR_REQ = 1000;
+
+/** Where the Workers find `downloadOne`. */
+const DOWNLOAD_MODULE = import.meta.resolve("./flags2_sequential.ts");
+
+/** Submits a `downloadOne` per code to `concurReq` Workers, counts the results as they complete. */
+export async function downloadMany(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  const counter = newCounter();
+  await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE);
+  const toDoMap = new Map<Future<DownloadStatus>, string>();
+  for (const cc of ccList.toSorted()) {
+    const future = executor.submit(downloadOne, cc, baseUrl, verbose);
+    toDoMap.set(future, cc);
+  }
+  let doneIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(
+    toDoMap.keys(),
+  );
+  if (!verbose) doneIter = tqdm(doneIter, ccList.length);
+  for await (const future of doneIter) {
+    let status: DownloadStatus;
+    let errorMsg = "";
+    try {
+      status = await future.result();
+    } catch (exc) {
+      if (interrupted.aborted) {
+        await executor.shutdown({ cancelFutures: true });
+        break;
+      }
+      status = "ERROR";
+      errorMsg = errorMessage(exc);
+    }
+    counter[status] += 1;
+    if (verbose && errorMsg) {
+      console.log(`*** Error for ${toDoMap.get(future)}: ${errorMsg}`);
+    }
+  }
+  return counter;
+}
+
+if (import.meta.main) {
+  await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);
+}

@@ -1,0 +1,53 @@
+/**
+ * The body of every `ThreadPoolExecutor` Worker: it imports the module that
+ * the Worker is named after, then runs one of its exported functions per
+ * message and posts back the value, or the error with its name and fields.
+ *
+ * @module
+ */
+
+/** A task, as `ThreadPoolExecutor` posts it. */
+export interface Call {
+  name: string;
+  args: unknown[];
+}
+
+/** An error as it crosses to the main thread: its name, message and own fields. */
+export type ErrorFields =
+  & { name: string; message: string }
+  & Record<
+    string,
+    unknown
+  >;
+
+/** What the Worker posts back for one task. */
+export type Reply = { value: unknown } | { error: ErrorFields };
+
+/** The error's name, message and own fields, which structured cloning would drop. */
+export function errorFields(exc: unknown): ErrorFields {
+  if (!(exc instanceof Error)) return { name: "Error", message: String(exc) };
+  // Own enumerable fields (an HTTP status, say) can hold anything: keep plain values.
+  const fields = JSON.parse(JSON.stringify(exc));
+  return { ...fields, name: exc.name, message: exc.message };
+}
+
+const worker = self as unknown as Worker & { name: string };
+const loaded: Promise<Record<string, unknown>> = import(worker.name);
+
+worker.onmessage = async ({ data: { name, args } }: MessageEvent<Call>) => {
+  let reply: Reply;
+  try {
+    const fn = (await loaded)[name];
+    if (typeof fn !== "function") {
+      throw new Error(`${worker.name} exports no function ${name}`);
+    }
+    reply = { value: await fn(...args) };
+  } catch (exc) {
+    reply = { error: errorFields(exc) };
+  }
+  try {
+    worker.postMessage(reply);
+  } catch (exc) { // a value that cannot be cloned
+    worker.postMessage({ error: errorFields(exc) });
+  }
+};
