@@ -29,7 +29,7 @@ export class FetchError extends Error {
   override name = "FetchError";
   /** The failure of `countryCode`'s download, caused by `cause`. */
   constructor(readonly countryCode: string, cause: unknown) {
-    super(`${countryCode}: ${errorMessage(cause)}`, { cause });
+    super(`download of ${countryCode} failed`, { cause });
   }
 }
 
@@ -80,7 +80,8 @@ export async function supervisor(
       if (interrupted.aborted) break;
       const { countryCode, cause } = exc as FetchError;
       if (verbose) {
-        console.log(`*** Error for ${countryCode}: ${errorMessage(cause)}`);
+        const errorMsg = await errorMessage(cause);
+        console.log(`*** Error for ${countryCode}: ${errorMsg}`);
       }
       status = DownloadStatus.ERROR;
     }

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { STATUS_CODES } from "node:http";
 import {
   type Counter,
   DownloadStatus,
@@ -30,7 +29,7 @@ export const TIMEOUT = 3.1;
 /** A response whose status is not 2xx, like httpx's `HTTPStatusError`. */
 export class HTTPStatusError extends Error {
   override name = "HTTPStatusError";
-  /** `status` with its reason phrase, e.g. 418 and "I'm a Teapot". */
+  /** `status` with the reason phrase that came with it. */
   constructor(readonly status: number, readonly reason: string) {
     super(`HTTP error ${status} - ${reason}`);
   }
@@ -51,9 +50,7 @@ export async function getFlag(
   span.status = resp.status;
   if (!resp.ok) {
     await resp.body?.cancel();
-    // Deno's fetch lowercases reason phrases; Node's table has the book's.
-    const reason = STATUS_CODES[resp.status] ?? resp.statusText;
-    throw new HTTPStatusError(resp.status, reason);
+    throw new HTTPStatusError(resp.status, resp.statusText);
   }
   return await resp.bytes();
 }
@@ -81,14 +78,21 @@ export async function downloadOne(
 }
 
 /** The verbose line's words for an error, the same in the three scripts. */
-export function errorMessage(exc: unknown): string {
-  const error = exc as Error;
+export async function errorMessage(exc: unknown): Promise<string> {
+  const error = exc as Partial<HTTPStatusError>;
   switch (error?.name) {
+    case "HTTPStatusError": {
+      // Deno's reason phrases are hyper's ("I'm a teapot"); Node's table has
+      // the book's. Imported here, so that Workers never load node:http.
+      const { STATUS_CODES } = await import("node:http");
+      const reason = STATUS_CODES[error.status!] ?? error.reason;
+      return `HTTP error ${error.status} - ${reason}`;
+    }
     case "TimeoutError":
       return `Timeout after ${TIMEOUT}s`;
     case "TypeError": // how fetch reports a refused or broken connection
       return "Connection error";
-    default: // HTTPStatusError's message is "HTTP error 418 - I'm a Teapot"
+    default:
       return error?.message ?? String(exc);
   }
 }
@@ -111,7 +115,7 @@ export async function downloadMany(
     } catch (exc) {
       if (interrupted.aborted) break;
       status = DownloadStatus.ERROR;
-      errorMsg = errorMessage(exc);
+      errorMsg = await errorMessage(exc);
     }
     counter[status] += 1;
     if (verbose && errorMsg) console.log(`*** Error for ${cc}: ${errorMsg}`);

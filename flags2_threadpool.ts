@@ -52,7 +52,7 @@ export async function downloadMany(
         break;
       }
       status = "ERROR";
-      errorMsg = errorMessage(exc);
+      errorMsg = await errorMessage(exc);
     }
     counter[status] += 1;
     if (verbose && errorMsg) {

@@ -14,6 +14,8 @@
 import type { Call, ErrorFields, Reply } from "./futures_worker.ts";
 
 const WORKER_URL = new URL("./futures_worker.ts", import.meta.url);
+/** What one more Worker costs: `new Worker()` blocks this thread ~30 ms. */
+const WORKER_COST_MS = 30;
 
 /** The error of a future cancelled before it ran, as Python's `CancelledError`. */
 export class CancelledError extends Error {
@@ -47,9 +49,10 @@ interface Task extends Call {
 
 /**
  * Runs functions exported by one module on a pool of at most `maxWorkers`
- * Workers, one task per Worker at a time. A Worker is created only when a
- * task waits and none is idle, one per turn of the event loop, since each
- * `new Worker()` blocks this thread for tens of milliseconds.
+ * Workers, one task per Worker at a time. Workers are costly, so one is
+ * created only when a task waits, none is idle and the queue is long enough
+ * for it to pay off; one per turn of the event loop, so that replies are
+ * handled while the pool grows.
  */
 export class ThreadPoolExecutor implements AsyncDisposable {
   readonly #maxWorkers: number;
@@ -59,6 +62,8 @@ export class ThreadPoolExecutor implements AsyncDisposable {
   readonly #running = new Map<Worker, Task>();
   readonly #futures = new Set<Future<unknown>>();
   #workersCreated = 0;
+  #tasksDone = 0;
+  #taskMsTotal = 0;
   #growing = false;
   #shutdown = false;
 
@@ -123,16 +128,27 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     while (this.#queue.length && this.#idle.length) {
       this.#run(this.#idle.pop()!, this.#queue.shift()!);
     }
+    if (this.#growing || !this.#shouldGrow()) return;
+    this.#growing = true;
+    setTimeout(() => {
+      this.#growing = false;
+      if (this.#shouldGrow()) this.#idle.push(this.#newWorker());
+      this.#dispatch();
+    });
+  }
+
+  /** Whether one more Worker would save more time than it costs. */
+  #shouldGrow(): boolean {
     const size = this.#idle.length + this.#running.size;
-    if (this.#queue.length && size < this.#maxWorkers && !this.#growing) {
-      this.#growing = true;
-      // One Worker per macrotask: replies are handled while the pool grows.
-      setTimeout(() => {
-        this.#growing = false;
-        if (this.#queue.length) this.#idle.push(this.#newWorker());
-        this.#dispatch();
-      });
-    }
+    const waiting = this.#queue.length;
+    if (!waiting || this.#idle.length || size >= this.#maxWorkers) return false;
+    if (size === 0 || this.#tasksDone === 0) return true;
+    // While this thread is blocked creating a Worker, the others sit idle once
+    // their task is done: tasks shorter than that are better left to them.
+    const taskMs = this.#taskMsTotal / this.#tasksDone;
+    if (taskMs < WORKER_COST_MS) return false;
+    // The queue takes waiting * taskMs / size; one more Worker saves this much.
+    return waiting * taskMs / (size * (size + 1)) > WORKER_COST_MS;
   }
 
   #newWorker(): Worker {
@@ -142,6 +158,8 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     });
     this.#workersCreated += 1;
     worker.onmessage = ({ data }: MessageEvent<Reply>) => {
+      this.#tasksDone += 1;
+      this.#taskMsTotal += data.ms;
       const task = this.#finish(worker);
       if ("error" in data) task.reject(rebuildError(data.error));
       else task.resolve(data.value);

@@ -20,8 +20,10 @@ export type ErrorFields =
     unknown
   >;
 
-/** What the Worker posts back for one task. */
-export type Reply = { value: unknown } | { error: ErrorFields };
+/** What the Worker posts back for one task, with the milliseconds it ran. */
+export type Reply = ({ value: unknown } | { error: ErrorFields }) & {
+  ms: number;
+};
 
 /** The error's name, message and own fields, which structured cloning would drop. */
 export function errorFields(exc: unknown): ErrorFields {
@@ -35,19 +37,22 @@ const worker = self as unknown as Worker & { name: string };
 const loaded: Promise<Record<string, unknown>> = import(worker.name);
 
 worker.onmessage = async ({ data: { name, args } }: MessageEvent<Call>) => {
+  await loaded.catch(() => {}); // its error is thrown below, after the clock starts
+  const start = performance.now();
   let reply: Reply;
   try {
     const fn = (await loaded)[name];
     if (typeof fn !== "function") {
       throw new Error(`${worker.name} exports no function ${name}`);
     }
-    reply = { value: await fn(...args) };
+    const value = await fn(...args);
+    reply = { value, ms: performance.now() - start };
   } catch (exc) {
-    reply = { error: errorFields(exc) };
+    reply = { error: errorFields(exc), ms: performance.now() - start };
   }
   try {
     worker.postMessage(reply);
   } catch (exc) { // a value that cannot be cloned
-    worker.postMessage({ error: errorFields(exc) });
+    worker.postMessage({ error: errorFields(exc), ms: reply.ms });
   }
 };

@@ -1,0 +1,436 @@
+/**
+ * @module
+ * The LOCAL, DELAY and ERROR test servers of the flag downloads, standing in
+ * for the book's nginx + Vaurien (first edition) and `slow_server.py`
+ * (second edition).
+ *
+ * Every flag comes from `flags.zip`, unzipped once into memory: nothing is
+ * unpacked to disk, and no request path is ever used to open a file.
+ *
+ * ```sh
+ * deno task serve                          # LOCAL :8001, DELAY :8002, ERROR :8003
+ * deno task serve -p 8004 -d 0.5-5 -e 0.25 --seed 42
+ * ```
+ */
+
+import { Command, CommanderError } from "commander";
+import { unzipSync } from "fflate";
+
+/** Options of one flag server; every field is optional. */
+export interface ServerOptions {
+  /** Port to listen on, default 8001; 0 picks a free port. */
+  port?: number;
+  /** Bind address, default "localhost". */
+  hostname?: string;
+  /** Seconds before each response: fixed, or a [min, max] range drawn per request; default 0. */
+  delay?: number | [number, number];
+  /** Fraction of the responses that get the delay, default 1. */
+  delayRate?: number;
+  /** Fraction of the requests answered 418 I'm a Teapot, default 0. */
+  errorRate?: number;
+  /** Seeds the random draws, so that a run can be replayed; default Math.random. */
+  seed?: number;
+  /** No log line per request. */
+  quiet?: boolean;
+}
+
+/** A running flag server; `await using` shuts it down. */
+export interface FlagServer extends AsyncDisposable {
+  /** Base URL of the flags, e.g. "http://127.0.0.1:40123/flags". */
+  readonly url: string;
+  /** The port actually listened on. */
+  readonly port: number;
+  /** The most requests held at once since the start. */
+  peak(): number;
+  /** Stops listening; resolves when the server is closed. */
+  shutdown(): Promise<void>;
+}
+
+/** The settled options of a server: defaults filled in, delay as a range. */
+interface Settings {
+  port: number;
+  hostname: string;
+  delay: [number, number];
+  delayRate: number;
+  errorRate: number;
+  random: () => number;
+  quiet: boolean;
+}
+
+/** What a request will get, drawn when it arrives. */
+interface Fate {
+  error: boolean;
+  delay: number;
+}
+
+// The only paths ever served: a two-letter code and one of its two files.
+const FLAG_PATH = /^\/flags\/([a-z]{2})\/(?:\1\.gif|metadata\.json)$/;
+const CONTENT_TYPES: Record<string, string> = {
+  gif: "image/gif",
+  json: "application/json",
+};
+const ALLOWED_METHODS = "GET, HEAD";
+
+let flagFiles: Promise<Map<string, Uint8Array<ArrayBuffer>>> | undefined;
+
+/** The flag files of a zip, keyed by URL path ("/flags/br/br.gif"). */
+function unzipFlags(zip: Uint8Array): Map<string, Uint8Array<ArrayBuffer>> {
+  const entries = unzipSync(zip, {
+    filter: (file) => FLAG_PATH.test("/" + file.name),
+  });
+  // fflate allocates plain ArrayBuffers: the cast only narrows the type.
+  const files = Object.entries(entries) as [string, Uint8Array<ArrayBuffer>][];
+  return new Map(files.map(([name, data]) => ["/" + name, data]));
+}
+
+/** The flag files of flags.zip, read and unzipped once per process. */
+function loadFlagFiles(): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
+  flagFiles ??= Deno.readFile(new URL("./flags.zip", import.meta.url))
+    .then(unzipFlags);
+  return flagFiles;
+}
+
+/** mulberry32: a tiny seeded generator of floats in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Throws a RangeError unless `value` is a number from 0 to 1. */
+function checkRate(name: string, value: number): number {
+  if (!(value >= 0 && value <= 1)) {
+    throw new RangeError(`${name} must be from 0 to 1, got ${value}`);
+  }
+  return value;
+}
+
+/** Fills in the defaults and rejects impossible values. */
+function settle(options: ServerOptions): Settings {
+  const { port = 8001, delay = 0, seed } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `port must be an integer from 0 to 65535, got ${port}`,
+    );
+  }
+  const [min, max] = typeof delay === "number" ? [delay, delay] : delay;
+  if (!(min >= 0 && max >= min && Number.isFinite(max))) {
+    throw new RangeError("delay must be >= 0, or a range [min, max]");
+  }
+  if (seed !== undefined && !Number.isInteger(seed)) {
+    throw new RangeError(`seed must be an integer, got ${seed}`);
+  }
+  return {
+    port,
+    hostname: options.hostname ?? "localhost",
+    delay: [min, max],
+    delayRate: checkRate("delayRate", options.delayRate ?? 1),
+    errorRate: checkRate("errorRate", options.errorRate ?? 0),
+    random: seed === undefined ? Math.random : mulberry32(seed),
+    quiet: options.quiet ?? false,
+  };
+}
+
+/** Draws error, then delay, always three numbers, so a seed replays a run. */
+function drawFate(settings: Settings): Fate {
+  const { random, delay: [min, max] } = settings;
+  const error = random() < settings.errorRate;
+  const delayed = random() < settings.delayRate;
+  const seconds = min + random() * (max - min);
+  return { error, delay: delayed ? seconds : 0 };
+}
+
+/** Waits, but gives up at once when the server shuts down. */
+function sleep(seconds: number, signal: AbortSignal): Promise<void> {
+  if (seconds <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, seconds * 1000);
+    signal.addEventListener("abort", done);
+  });
+}
+
+/** The request target exactly as sent, without the query. */
+function rawPath(url: string): string {
+  // Deno keeps `req.url` as sent; `new URL()` would resolve `..` and `\`.
+  const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+  return path.split(/[?#]/, 1)[0];
+}
+
+/** A short plain-text response. */
+function textResponse(
+  status: number,
+  text: string,
+  headers: HeadersInit = {},
+): Response {
+  return new Response(text + "\n", { status, headers });
+}
+
+/** The response of a request that was not chosen to fail. */
+function answer(
+  req: Request,
+  files: Map<string, Uint8Array<ArrayBuffer>>,
+): Response {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return textResponse(405, "Method Not Allowed", {
+      Allow: ALLOWED_METHODS,
+    });
+  }
+  // The keys all match FLAG_PATH, so no other path can ever be served.
+  const path = rawPath(req.url);
+  const data = files.get(path);
+  if (data === undefined) return textResponse(404, "Not Found");
+  const type = CONTENT_TYPES[path.split(".").pop()!];
+  // For HEAD, Deno drops the body but keeps its Content-Length.
+  return new Response(data, { headers: { "Content-Type": type } });
+}
+
+/** One log line: client, method, path, status, time taken. */
+function logLine(
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  req: Request,
+  status: number,
+  started: number,
+): string {
+  const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  return `${info.remoteAddr.hostname} ${req.method} ${
+    rawPath(req.url)
+  } ${status} ${seconds}s`;
+}
+
+/** Host part of a URL: IPv6 addresses go in brackets. */
+function urlHost(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+/** Starts a flag server; resolves once it is listening. */
+export async function startServer(
+  options: ServerOptions = {},
+): Promise<FlagServer> {
+  const settings = settle(options);
+  const files = await loadFlagFiles();
+  const controller = new AbortController();
+  let inFlight = 0;
+  let peak = 0;
+
+  const handler = async (
+    req: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> => {
+    const started = performance.now();
+    peak = Math.max(peak, ++inFlight);
+    try {
+      const fate = drawFate(settings);
+      await sleep(fate.delay, controller.signal);
+      const response = fate.error
+        ? textResponse(418, "I'm a Teapot")
+        : answer(req, files);
+      if (!settings.quiet) {
+        console.log(logLine(info, req, response.status, started));
+      }
+      return response;
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const server = Deno.serve({
+    port: settings.port,
+    hostname: settings.hostname,
+    signal: controller.signal,
+    onListen: () => {},
+  }, handler);
+  const port = server.addr.port;
+  const shutdown = async () => {
+    controller.abort();
+    await server.finished;
+  };
+  return {
+    url: `http://${urlHost(settings.hostname)}:${port}/flags`,
+    port,
+    peak: () => peak,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+// ---------------------------------------------------------------- command line
+
+/** A bad command line: reported on one line, exit status 2. */
+class UsageError extends Error {}
+
+/** The three servers of the book, started when no option asks for one. */
+const BOOK_SERVERS: [string, ServerOptions][] = [
+  ["LOCAL", { port: 8001 }],
+  ["DELAY", { port: 8002, delay: 0.5 }],
+  ["ERROR", { port: 8003, delay: 0.5, delayRate: 0.5, errorRate: 0.25 }],
+];
+
+/** The options of the command line, as commander parses them. */
+interface CliOptions {
+  port?: number;
+  bind: string;
+  delay?: number | [number, number];
+  delayRate?: number;
+  errorRate?: number;
+  seed?: number;
+  quiet?: boolean;
+}
+
+/** Parses `-p N`. */
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new UsageError("--port N must be an integer from 0 to 65535");
+  }
+  return port;
+}
+
+/** Parses `-d 0.5` or `-d 0.5-5`. */
+function parseDelay(text: string): number | [number, number] {
+  const match = /^(\d*\.?\d+)(?:-(\d*\.?\d+))?$/.exec(text);
+  const [min, max] = [Number(match?.[1]), Number(match?.[2] ?? match?.[1])];
+  if (!match || !(min <= max)) {
+    throw new UsageError(
+      "--delay SECONDS must be like 0.5, or a range MIN-MAX like 0.5-5",
+    );
+  }
+  return match[2] === undefined ? min : [min, max];
+}
+
+/** Parses a fraction from 0 to 1 for the option `name`. */
+function rateParser(name: string): (text: string) => number {
+  return (text) => {
+    const rate = Number(text);
+    if (text.trim() === "" || !(rate >= 0 && rate <= 1)) {
+      throw new UsageError(`${name} F must be a number from 0 to 1`);
+    }
+    return rate;
+  };
+}
+
+/** Parses `--seed N`. */
+function parseSeed(text: string): number {
+  if (!/^-?\d+$/.test(text)) {
+    throw new UsageError("--seed N must be an integer");
+  }
+  return Number(text);
+}
+
+/** The command line parser. */
+function buildCommand(): Command {
+  return new Command()
+    .name("slow_server.ts")
+    .description(
+      "Serve flags.zip as the book's test servers: LOCAL on 8001, DELAY on " +
+        "8002 (every response 0.5 s late) and ERROR on 8003 (a quarter of the " +
+        "requests answered 418, half of the responses 0.5 s late); or as one " +
+        "server when -p, -d, --delay-rate or -e is given.",
+    )
+    .option(
+      "-p, --port <N>",
+      "one server on port N (0: a free port)",
+      parsePort,
+    )
+    .option("-b, --bind <ADDRESS>", "bind address", "localhost")
+    .option(
+      "-d, --delay <SECONDS>",
+      "delay before each response: 0.5, or a range 0.5-5",
+      parseDelay,
+    )
+    .option(
+      "--delay-rate <F>",
+      "fraction of the responses delayed (default: 1)",
+      rateParser("--delay-rate"),
+    )
+    .option(
+      "-e, --error-rate <F>",
+      "fraction of the requests answered 418 I'm a Teapot (default: 0)",
+      rateParser("--error-rate"),
+    )
+    .option("--seed <N>", "seed of the random delays and errors", parseSeed)
+    .option("-q, --quiet", "no log line per request")
+    .configureOutput({ outputError: () => {} })
+    .exitOverride();
+}
+
+/** The labelled servers the command line asks for. */
+function plan(cli: CliOptions): [string, ServerOptions][] {
+  const common = { hostname: cli.bind, seed: cli.seed, quiet: cli.quiet };
+  const { port, delay, delayRate, errorRate } = cli;
+  const single = [port, delay, delayRate, errorRate].some((value) =>
+    value !== undefined
+  );
+  if (!single) {
+    return BOOK_SERVERS.map(([label, options]) => [label, {
+      ...options,
+      ...common,
+    }]);
+  }
+  return [["CUSTOM", { port, delay, delayRate, errorRate, ...common }]];
+}
+
+/** Starts every planned server, or none: a failure stops those started. */
+async function startAll(
+  planned: [string, ServerOptions][],
+): Promise<[string, FlagServer][]> {
+  const started: [string, FlagServer][] = [];
+  try {
+    for (const [label, options] of planned) {
+      started.push([label, await startServer(options)]);
+    }
+  } catch (error) {
+    await Promise.all(started.map(([, server]) => server.shutdown()));
+    throw error;
+  }
+  return started;
+}
+
+/** Parses the arguments; exits 0 after --help, 2 on a usage error. */
+function parseCommandLine(args: string[]): CliOptions {
+  const command = buildCommand();
+  try {
+    return command.parse(args, { from: "user" }).opts<CliOptions>();
+  } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) Deno.exit(0);
+    if (!(error instanceof UsageError || error instanceof CommanderError)) {
+      throw error;
+    }
+    const message = error.message.replace(/^error: /, "");
+    console.error(`*** Usage error: ${message}`);
+    console.error(`usage: ${command.name()} ${command.usage()}`);
+    Deno.exit(2);
+  }
+}
+
+/** Runs the servers until Ctrl-C. */
+async function main(args: string[]): Promise<void> {
+  const cli = parseCommandLine(args);
+  let servers: [string, FlagServer][];
+  try {
+    servers = await startAll(plan(cli));
+  } catch (error) {
+    console.error(`*** Cannot start: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  for (const [label, server] of servers) {
+    console.log(`${label.padEnd(6)} ${server.url}`);
+  }
+  const stop = async () => {
+    Deno.removeSignalListener("SIGINT", stop);
+    await Promise.all(servers.map(([, server]) => server.shutdown()));
+  };
+  Deno.addSignalListener("SIGINT", stop);
+}
+
+if (import.meta.main) {
+  await main(Deno.args);
+}

@@ -1,0 +1,263 @@
+/**
+ * @module
+ * Tests of slow_server.ts: real servers on free ports, real requests.
+ */
+
+import assert from "node:assert/strict";
+import { unzipSync } from "fflate";
+import { startServer } from "../slow_server.ts";
+
+const REPO = new URL("../", import.meta.url);
+const LOCALHOST = { port: 0, hostname: "127.0.0.1", quiet: true } as const;
+
+/** One file of flags.zip, unzipped here independently of the server. */
+async function zipEntry(name: string): Promise<Uint8Array> {
+  const zip = await Deno.readFile(new URL("flags.zip", REPO));
+  const files = unzipSync(zip, { filter: (file) => file.name === name });
+  return files[name];
+}
+
+/** Sends `target` as is (fetch would normalise it); returns the whole response. */
+async function rawGet(port: number, target: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const request = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    "Connection: close\r\n\r\n";
+  await conn.write(new TextEncoder().encode(request));
+  return await new Response(conn.readable).text();
+}
+
+/** The status of a GET, with the body consumed. */
+async function status(url: string): Promise<number> {
+  const response = await fetch(url);
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** The statuses of `count` sequential requests to a server with `seed`. */
+async function statusPattern(seed: number, count: number): Promise<number[]> {
+  await using server = await startServer({
+    ...LOCALHOST,
+    errorRate: 0.25,
+    seed,
+  });
+  const statuses = [];
+  for (let i = 0; i < count; i++) {
+    statuses.push(await status(`${server.url}/br/br.gif`));
+  }
+  return statuses;
+}
+
+/** A command that runs slow_server.ts with `args`, from the repository. */
+function serverCommand(args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "slow_server.ts", ...args],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+Deno.test("a gif is byte for byte the zip entry", async () => {
+  await using server = await startServer(LOCALHOST);
+  const response = await fetch(`${server.url}/br/br.gif`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "image/gif");
+  const body = new Uint8Array(await response.arrayBuffer());
+  assert.deepEqual(body, await zipEntry("flags/br/br.gif"));
+});
+
+Deno.test("metadata.json is served as JSON", async () => {
+  await using server = await startServer(LOCALHOST);
+  const response = await fetch(`${server.url}/br/metadata.json`);
+  assert.equal(response.headers.get("content-type"), "application/json");
+  const metadata = await response.json();
+  assert.equal(metadata.country, "Brazil");
+  assert.equal(metadata.iso_cc, "BR");
+});
+
+Deno.test("unknown codes and other paths get 404", async () => {
+  await using server = await startServer(LOCALHOST);
+  const base = `http://127.0.0.1:${server.port}`;
+  for (
+    const path of [
+      "/flags/zz/zz.gif",
+      "/flags/zz/metadata.json",
+      "/flags/br/us.gif",
+      "/flags/BR/BR.gif",
+      "/flags/br/",
+      "/flags",
+      "/",
+      "/flags.zip",
+    ]
+  ) {
+    assert.equal(await status(base + path), 404, path);
+  }
+});
+
+Deno.test("HEAD has the headers of GET and no body", async () => {
+  await using server = await startServer(LOCALHOST);
+  const response = await fetch(`${server.url}/br/br.gif`, { method: "HEAD" });
+  const body = await response.arrayBuffer();
+  assert.equal(response.status, 200);
+  assert.equal(body.byteLength, 0);
+  assert.equal(response.headers.get("content-type"), "image/gif");
+  const size = (await zipEntry("flags/br/br.gif")).length;
+  assert.equal(response.headers.get("content-length"), String(size));
+});
+
+Deno.test("other methods get 405 with Allow", async () => {
+  await using server = await startServer(LOCALHOST);
+  for (const method of ["POST", "PUT", "DELETE"]) {
+    const response = await fetch(`${server.url}/br/br.gif`, { method });
+    await response.body?.cancel();
+    assert.equal(response.status, 405, method);
+    assert.equal(response.headers.get("allow"), "GET, HEAD");
+  }
+});
+
+Deno.test("paths leaving the flag data get 404", async () => {
+  await using server = await startServer(LOCALHOST);
+  const attempts = [
+    "/flags/../deno.json",
+    "/flags/br/../../deno.json",
+    "/flags/%2e%2e/deno.json",
+    "/flags/%2E%2E/%2E%2E/deno.json",
+    "/flags/br/..%2f..%2fdeno.json",
+    "/flags/br%2fbr.gif",
+    "/flags/br/%62r.gif",
+    "//etc/passwd",
+    "/etc/passwd",
+    "/flags/br\\br.gif",
+    "/flags\\br\\br.gif",
+    "/flags/../flags/br/br.gif",
+    "/flags/./br/br.gif",
+    "/flags/br/br.gif/../../../deno.json",
+  ];
+  for (const target of attempts) {
+    const response = await rawGet(server.port, target);
+    assert.match(response, /^HTTP\/1\.1 404 /, target);
+    assert.doesNotMatch(response, /imports|GIF8|root:/, target);
+  }
+  // The control: the same raw request does reach a flag.
+  assert.match(
+    await rawGet(server.port, "/flags/br/br.gif"),
+    /^HTTP\/1\.1 200 /,
+  );
+});
+
+Deno.test("a seed replays the same errors", async () => {
+  const first = await statusPattern(42, 40);
+  const again = await statusPattern(42, 40);
+  const other = await statusPattern(7, 40);
+  assert.deepEqual(again, first);
+  assert.notDeepEqual(other, first);
+  assert.deepEqual(new Set(first), new Set([200, 418]));
+  const errors = first.filter((code) => code === 418).length;
+  assert.ok(errors >= 4 && errors <= 16, `${errors} errors in 40`);
+});
+
+Deno.test("errorRate 1 answers every path 418", async () => {
+  await using server = await startServer({ ...LOCALHOST, errorRate: 1 });
+  const response = await fetch(`${server.url}/zz/zz.gif`);
+  assert.equal(response.status, 418);
+  assert.match(await response.text(), /I'm a Teapot/);
+});
+
+Deno.test("a delay holds the response back", async () => {
+  await using server = await startServer({ ...LOCALHOST, delay: 0.2 });
+  const started = performance.now();
+  assert.equal(await status(`${server.url}/br/br.gif`), 200);
+  // A few milliseconds of slack for clock granularity; no upper bound.
+  assert.ok(performance.now() - started >= 195);
+});
+
+Deno.test("a delay range holds the response at least its minimum", async () => {
+  await using server = await startServer({
+    ...LOCALHOST,
+    delay: [0.05, 0.15],
+    seed: 1,
+  });
+  const started = performance.now();
+  assert.equal(await status(`${server.url}/br/br.gif`), 200);
+  assert.ok(performance.now() - started >= 45);
+});
+
+Deno.test("peak() counts the requests held at once", async () => {
+  await using server = await startServer({ ...LOCALHOST, delay: 0.3 });
+  assert.equal(server.peak(), 0);
+  const url = `${server.url}/br/br.gif`;
+  const statuses = await Promise.all(
+    Array.from({ length: 5 }, () => status(url)),
+  );
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+  assert.equal(server.peak(), 5);
+  for (let i = 0; i < 3; i++) await status(url);
+  assert.equal(server.peak(), 5);
+});
+
+Deno.test("shutdown does not wait for a long delay", async () => {
+  const server = await startServer({ ...LOCALHOST, delay: 30 });
+  const pending = status(`${server.url}/br/br.gif`);
+  while (server.peak() === 0) await new Promise((r) => setTimeout(r, 10));
+  const started = performance.now();
+  await server.shutdown();
+  // Closing may cut the connection before any answer: that is fine here.
+  await pending.catch(() => {});
+  assert.ok(performance.now() - started < 5000);
+});
+
+Deno.test("bad options are rejected", async () => {
+  await assert.rejects(startServer({ errorRate: 2 }), RangeError);
+  await assert.rejects(startServer({ delay: [1, 0.5] }), RangeError);
+  await assert.rejects(startServer({ port: -1 }), RangeError);
+});
+
+Deno.test("CLI: a bad value is a usage error, exit 2", async () => {
+  for (
+    const args of [
+      ["--error-rate", "2"],
+      ["--delay", "fast"],
+      ["--delay", "5-0.5"],
+      ["--port", "70000"],
+      ["--no-such-option"],
+    ]
+  ) {
+    const { code, stdout, stderr } = await serverCommand(args).output();
+    const errors = new TextDecoder().decode(stderr).split("\n");
+    assert.equal(code, 2, args.join(" "));
+    assert.equal(stdout.length, 0);
+    assert.equal(
+      errors.filter((line) => line.startsWith("*** Usage error: ")).length,
+      1,
+    );
+  }
+});
+
+Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
+  const child = serverCommand(["--port", "0", "--bind", "127.0.0.1"])
+    .spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!output.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    output += value;
+  }
+  const url = /http:\S+/.exec(output)?.[0];
+  assert.ok(url, `no URL in ${JSON.stringify(output)}`);
+  assert.equal(await status(`${url}/br/br.gif`), 200);
+  child.kill("SIGINT");
+  for (let r = await lines.read(); !r.done; r = await lines.read()) {
+    output += r.value;
+  }
+  const [{ code }, errors] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+  ]);
+  assert.equal(code, 0, errors);
+  assert.match(output, /^CUSTOM http:\/\/127\.0\.0\.1:\d+\/flags$/m);
+  assert.match(
+    output,
+    /^127\.0\.0\.1 GET \/flags\/br\/br\.gif 200 \d+\.\d\ds$/m,
+  );
+});
