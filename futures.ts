@@ -50,8 +50,8 @@ interface Task extends Call {
 /**
  * Runs functions exported by one module on a pool of at most `maxWorkers`
  * Workers, one task per Worker at a time. Workers are costly, so one is
- * created only when a task waits, none is idle and the queue is long enough
- * for it to pay off; one per turn of the event loop, so that replies are
+ * created only when a task waits, none is idle and tasks take longer than a
+ * Worker's creation; one per turn of the event loop, so that replies are
  * handled while the pool grows.
  */
 export class ThreadPoolExecutor implements AsyncDisposable {
@@ -137,18 +137,15 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     });
   }
 
-  /** Whether one more Worker would save more time than it costs. */
+  /** Whether a task waits, no Worker is idle, and one more would pay off. */
   #shouldGrow(): boolean {
     const size = this.#idle.length + this.#running.size;
-    const waiting = this.#queue.length;
-    if (!waiting || this.#idle.length || size >= this.#maxWorkers) return false;
-    if (size === 0 || this.#tasksDone === 0) return true;
+    if (!this.#queue.length || this.#idle.length) return false;
+    if (size >= this.#maxWorkers) return false;
     // While this thread is blocked creating a Worker, the others sit idle once
     // their task is done: tasks shorter than that are better left to them.
-    const taskMs = this.#taskMsTotal / this.#tasksDone;
-    if (taskMs < WORKER_COST_MS) return false;
-    // The queue takes waiting * taskMs / size; one more Worker saves this much.
-    return waiting * taskMs / (size * (size + 1)) > WORKER_COST_MS;
+    return this.#tasksDone === 0 ||
+      this.#taskMsTotal / this.#tasksDone >= WORKER_COST_MS;
   }
 
   #newWorker(): Worker {
