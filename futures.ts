@@ -87,6 +87,9 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     if (this.#shutdown) {
       throw new Error("cannot schedule new futures after shutdown");
     }
+    if (!fn.name) {
+      throw new TypeError("submit needs a named, exported function");
+    }
     const { promise, resolve, reject } = Promise.withResolvers<Awaited<R>>();
     this.#queue.push({ name: fn.name, args, resolve, reject } as Task);
     const future = new Future(promise);
@@ -144,7 +147,7 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     if (size >= this.#maxWorkers) return false;
     // While this thread is blocked creating a Worker, the others sit idle once
     // their task is done: tasks shorter than that are better left to them.
-    return this.#tasksDone === 0 ||
+    return size === 0 || this.#tasksDone === 0 ||
       this.#taskMsTotal / this.#tasksDone >= WORKER_COST_MS;
   }
 
@@ -162,10 +165,13 @@ export class ThreadPoolExecutor implements AsyncDisposable {
       else task.resolve(data.value);
     };
     worker.onerror = (event) => {
-      // The Worker itself failed (its module did not load): drop it.
+      // The Worker itself failed (its module did not load, or a stray error
+      // escaped a task): drop it, and a new one is made if work waits.
       event.preventDefault();
       const task = this.#running.get(worker);
       this.#running.delete(worker);
+      const idle = this.#idle.indexOf(worker);
+      if (idle >= 0) this.#idle.splice(idle, 1);
       worker.terminate();
       task?.reject(new Error(event.message));
       this.#dispatch();

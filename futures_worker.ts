@@ -28,9 +28,22 @@ export type Reply = ({ value: unknown } | { error: ErrorFields }) & {
 /** The error's name, message and own fields, which structured cloning would drop. */
 export function errorFields(exc: unknown): ErrorFields {
   if (!(exc instanceof Error)) return { name: "Error", message: String(exc) };
-  // Own enumerable fields (an HTTP status, say) can hold anything: keep plain values.
-  const fields = JSON.parse(JSON.stringify(exc));
-  return { ...fields, name: exc.name, message: exc.message };
+  // Own fields (an HTTP status, say) can hold anything: keep what can cross.
+  const fields = Object.entries(exc).filter(([_, value]) => canClone(value));
+  return {
+    ...Object.fromEntries(fields),
+    name: exc.name,
+    message: exc.message,
+  };
+}
+
+function canClone(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const worker = self as unknown as Worker & { name: string };
