@@ -77,7 +77,7 @@ export async function supervisor(
     try {
       status = await future.result();
     } catch (exc) {
-      if (interrupted.aborted) break;
+      if (interrupted.aborted) continue; // Ctrl-C: count what still finishes
       const { countryCode, cause } = exc as FetchError;
       if (verbose) {
         const errorMsg = await errorMessage(cause);
@@ -87,8 +87,6 @@ export async function supervisor(
     }
     counter[status] += 1;
   }
-  // Ctrl-C aborted the requests; let the saves under way finish.
-  await Promise.allSettled(toDo);
   return counter;
 }
 

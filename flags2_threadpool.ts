@@ -48,8 +48,9 @@ export async function downloadMany(
       status = await future.result();
     } catch (exc) {
       if (interrupted.aborted) {
-        await executor.shutdown({ cancelFutures: true });
-        break;
+        // Ctrl-C: cancel what waits; what still finishes is counted.
+        void executor.shutdown({ cancelFutures: true });
+        continue;
       }
       status = "ERROR";
       errorMsg = await errorMessage(exc);

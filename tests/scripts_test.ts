@@ -1,0 +1,469 @@
+/**
+ * @module
+ * End-to-end tests of the three download scripts, run as a reader runs them:
+ * `deno run -A flags2_xxx.ts ... -s URL` from a fresh temporary directory,
+ * against real slow_server.ts servers on 127.0.0.1.
+ */
+
+import assert from "node:assert/strict";
+import { startServer } from "../slow_server.ts";
+import {
+  assertGoodDownloads,
+  freePort,
+  lines,
+  listDir,
+  parseReport,
+  type RunResult,
+  runScript,
+  SCRIPT_NAMES,
+  scriptCommand,
+  type ScriptName,
+  SCRIPTS,
+  settleAll,
+  tempDir,
+  total,
+  zipGifs,
+} from "./_run.ts";
+
+const LOCALHOST = { port: 0, hostname: "127.0.0.1", quiet: true } as const;
+const DASHES = "-".repeat(20);
+const ELAPSED = /^Elapsed time: \d+\.\d\ds$/;
+const DEFAULT_CONCURRENCY: Record<ScriptName, number> = {
+  sequential: 1,
+  asyncio: 5,
+  threadpool: 30,
+};
+const OK_LINE = /^([A-Z]{2}) OK$/;
+const NOT_FOUND_LINE = /^([A-Z]{2}) not found$/;
+const TEAPOT_LINE =
+  /^\*\*\* Error for ([A-Z]{2}): HTTP error 418 - I'm a Teapot$/;
+const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/** The codes a list of letters stands for, sorted. */
+function codesOf(...letters: string[]): string[] {
+  return letters.flatMap((l) => [...A_Z].map((c) => l + c)).sort();
+}
+
+/** Runs `script` with `args` in a fresh temporary directory, then `check`s the result there. */
+async function inTempDir<T>(
+  script: ScriptName,
+  args: string[],
+  check: (result: RunResult, cwd: string) => T | Promise<T>,
+): Promise<T> {
+  await using dir = await tempDir();
+  const result = await runScript(script, args, dir.path);
+  return await check(result, dir.path);
+}
+
+/** A description of a run for assertion messages. */
+function describe(script: ScriptName, result: RunResult): string {
+  return `${script}: exit ${result.code}\n--- stdout\n${result.stdout}` +
+    `--- stderr\n${result.stderr}`;
+}
+
+/** The per-code lines of a verbose run: those between the header and the dashes. */
+function perCodeLines(stdout: string): string[] {
+  const all = lines(stdout);
+  const dashes = all.indexOf(DASHES);
+  assert.ok(dashes >= 3, `no separator in\n${stdout}`);
+  return all.slice(3, dashes);
+}
+
+Deno.test("LOCAL -e: 194 flags saved byte for byte, 482 not found, report in order", async () => {
+  await using server = await startServer(LOCALHOST);
+  const gifs = await zipGifs();
+  await settleAll(
+    SCRIPT_NAMES.map((script) =>
+      inTempDir(script, ["-e", "-s", server.url], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        const out = lines(result.stdout);
+        const n = DEFAULT_CONCURRENCY[script];
+        assert.equal(out.length, 7, why);
+        assert.deepEqual(out.slice(0, 6), [
+          `CUSTOM site: ${server.url}`,
+          "Searching for 676 flags: from AA to ZZ",
+          `${n} concurrent connection${n === 1 ? "" : "s"} will be used.`,
+          DASHES,
+          "194 flags downloaded.",
+          "482 not found.",
+        ], why);
+        assert.match(out[6], ELAPSED, why);
+        assert.ok(!/error/i.test(result.stdout), why);
+        const saved = await assertGoodDownloads(cwd);
+        assert.equal(saved.length, 194, why);
+        assert.deepEqual(saved, [...gifs.keys()].sort(), why);
+      })
+    ),
+  );
+});
+
+Deno.test("ERROR server -v: a line per code, counts add up, some 418s", async () => {
+  const codes = codesOf("A", "B", "C", "D");
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using server = await startServer({
+      ...LOCALHOST,
+      errorRate: 0.25,
+      delay: 0.05,
+      delayRate: 0.5,
+      seed: 7,
+    });
+    await inTempDir(
+      script,
+      ["-v", "-s", server.url, "A", "B", "C", "D"],
+      async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        const report = parseReport(result.stdout);
+        assert.equal(total(report), codes.length, why);
+        assert.ok(report.errors > 0, why);
+        const seen: string[] = [];
+        const counts = { ok: 0, notFound: 0, errors: 0 };
+        for (const line of perCodeLines(result.stdout)) {
+          const ok = OK_LINE.exec(line);
+          const notFound = NOT_FOUND_LINE.exec(line);
+          const teapot = TEAPOT_LINE.exec(line);
+          const match = ok ?? notFound ?? teapot;
+          assert.ok(match, `unexpected line ${JSON.stringify(line)}\n${why}`);
+          seen.push(match[1]);
+          if (ok) counts.ok++;
+          else if (notFound) counts.notFound++;
+          else counts.errors++;
+        }
+        assert.deepEqual(seen.toSorted(), codes, why);
+        assert.deepEqual(counts, report, why);
+        const saved = await assertGoodDownloads(cwd);
+        assert.equal(saved.length, report.ok, why);
+      },
+    );
+  }));
+});
+
+Deno.test("no server listening: every code is a connection error", async () => {
+  const url = `http://127.0.0.1:${freePort()}/flags`;
+  await settleAll([
+    ...SCRIPT_NAMES.map((script) =>
+      inTempDir(script, ["-v", "-s", url, "A", "B"], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
+        assert.match(result.stdout, /^52 errors\.$/m, why);
+        assert.doesNotMatch(result.stdout, /not found\.$/m, why);
+        const perCode = perCodeLines(result.stdout);
+        assert.deepEqual(
+          perCode.toSorted(),
+          codesOf("A", "B").map((cc) =>
+            `*** Error for ${cc}: Connection error`
+          ),
+          why,
+        );
+        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
+      })
+    ),
+    inTempDir("asyncio", ["-v", "-s", url, "BR"], (result) => {
+      const why = describe("asyncio", result);
+      assert.equal(result.code, 0, why);
+      const out = lines(result.stdout);
+      assert.deepEqual(out.slice(1, 7), [
+        "Searching for 1 flag: BR",
+        "1 concurrent connection will be used.",
+        "*** Error for BR: Connection error",
+        DASHES,
+        "0 flags downloaded.",
+        "1 error.",
+      ], why);
+    }),
+  ]);
+});
+
+Deno.test("a response later than 3.1 s is a timeout error", async () => {
+  await using server = await startServer({ ...LOCALHOST, delay: 4 });
+  await settleAll(
+    SCRIPT_NAMES.map((script) =>
+      inTempDir(script, ["-v", "-s", server.url, "BR"], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        assert.deepEqual(perCodeLines(result.stdout), [
+          "*** Error for BR: Timeout after 3.1s",
+        ], why);
+        assert.match(result.stdout, /^1 error\.$/m, why);
+        assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
+        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
+      })
+    ),
+  );
+});
+
+/** Runs `script` against a fresh delay server; returns the server's peak and the announced concurrency. */
+async function peakOf(
+  script: ScriptName,
+  delay: number,
+  args: string[],
+): Promise<{ peak: number; announced: number }> {
+  await using server = await startServer({ ...LOCALHOST, delay });
+  return await inTempDir(script, [...args, "-s", server.url], (result) => {
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    const announced = /^(\d+) concurrent connections? will be used\.$/m.exec(
+      result.stdout,
+    );
+    assert.ok(announced, why);
+    assert.equal(
+      total(parseReport(result.stdout)),
+      Number(
+        /^Searching for (\d+) flags?/m.exec(result.stdout)?.[1],
+      ),
+      why,
+    );
+    return { peak: server.peak(), announced: Number(announced[1]) };
+  });
+}
+
+Deno.test("concurrency: the server sees min(-m, codes) requests at once (sequential, asyncio)", async () => {
+  const cases: [ScriptName, string[], number][] = [
+    ["sequential", ["-l", "5", "B"], 1],
+    ["sequential", ["-m", "5", "-l", "5", "B"], 1],
+    ["asyncio", ["-m", "1", "-l", "8", "B"], 1],
+    ["asyncio", ["-m", "5", "A", "B", "C", "D"], 5],
+    ["asyncio", ["-m", "50", "A", "B", "C", "D"], 50],
+    ["asyncio", ["-m", "1000", "B"], 26],
+  ];
+  await settleAll(cases.map(async ([script, args, expected]) => {
+    const { peak, announced } = await peakOf(script, 0.2, args);
+    const what = `${script} ${args.join(" ")}`;
+    assert.equal(announced, expected, what);
+    assert.equal(peak, expected, what);
+  }));
+});
+
+Deno.test("concurrency: the server sees min(-m, codes) requests at once (threadpool)", async () => {
+  const cases: [number, string[], number][] = [
+    [0.2, ["-m", "1", "-l", "8", "B"], 1],
+    [0.2, ["-m", "5", "A", "B", "C", "D"], 5],
+    [0.1, ["-m", "30", "-e"], 30],
+  ];
+  await settleAll(cases.map(async ([delay, args, expected]) => {
+    const { peak, announced } = await peakOf("threadpool", delay, args);
+    const what = `threadpool ${args.join(" ")}`;
+    assert.equal(announced, expected, what);
+    assert.equal(peak, expected, what);
+  }));
+});
+
+Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
+  await using server = await startServer(LOCALHOST);
+  const pop20 = "BD BR CD CN DE EG ET FR ID IN IR JP MX NG PH PK RU TR US VN"
+    .toLowerCase().split(" ").map((cc) => `${cc}.gif`);
+  await settleAll(SCRIPT_NAMES.flatMap((script) => [
+    inTempDir(script, ["-l", "3", "-s", server.url, "B"], async (res, cwd) => {
+      const why = describe(script, res);
+      assert.equal(res.code, 0, why);
+      assert.equal(
+        lines(res.stdout)[1],
+        "Searching for 3 flags: BA, BB, BC",
+        why,
+      );
+      assert.deepEqual(parseReport(res.stdout), {
+        ok: 2,
+        notFound: 1,
+        errors: 0,
+      }, why);
+      assert.deepEqual(await assertGoodDownloads(cwd), ["ba.gif", "bb.gif"]);
+    }),
+    inTempDir(script, ["-s", server.url], async (res, cwd) => {
+      const why = describe(script, res);
+      assert.equal(res.code, 0, why);
+      assert.equal(
+        lines(res.stdout)[1],
+        "Searching for 20 flags: from BD to VN",
+        why,
+      );
+      assert.match(res.stdout, /^20 flags downloaded\.$/m, why);
+      assert.deepEqual(await assertGoodDownloads(cwd), pop20, why);
+    }),
+  ]));
+});
+
+const USAGE_ERRORS: [string[], string | RegExp][] = [
+  [["-m", "0"], "--max_req CONCURRENT must be >= 1"],
+  [["-l", "0"], "--limit N must be >= 1"],
+  [
+    ["-s", "nowhere"],
+    "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
+  ],
+  [["ABC"], "each CC argument must be A to Z or AA to ZZ."],
+  [["-l", "x"], /\bx\b/],
+  [["--bogus"], /--bogus/],
+];
+
+Deno.test("usage errors: exit 2, two lines on stderr, nothing else", async () => {
+  await settleAll(
+    SCRIPT_NAMES.flatMap((script) =>
+      USAGE_ERRORS.map(([args, message]) =>
+        inTempDir(script, [...args, "BR"], async (result, cwd) => {
+          const why = `${args.join(" ")}\n${describe(script, result)}`;
+          assert.equal(result.code, 2, why);
+          assert.equal(result.stdout, "", why);
+          const errors = lines(result.stderr);
+          assert.equal(errors.length, 2, why);
+          const prefix = "*** Usage error: ";
+          assert.ok(errors[0].startsWith(prefix), why);
+          const text = errors[0].slice(prefix.length);
+          if (typeof message === "string") assert.equal(text, message, why);
+          else assert.match(text, message, why);
+          assert.ok(errors[1].startsWith(`usage: ${SCRIPTS[script]} `), why);
+          assert.ok(errors[1].includes("[-m CONCURRENT]"), why);
+          assert.deepEqual(await listDir(cwd), [], why);
+        })
+      )
+    ),
+  );
+});
+
+Deno.test("-h: the help on stdout, exit 0, with the default concurrency", async () => {
+  await settleAll(
+    SCRIPT_NAMES.map((script) =>
+      inTempDir(script, ["-h"], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        assert.match(result.stdout, /--max_req/, why);
+        assert.match(
+          result.stdout,
+          new RegExp(
+            `--max_req[^\\n]*default:? ${DEFAULT_CONCURRENCY[script]}\\b`,
+          ),
+          why,
+        );
+        assert.match(result.stdout, new RegExp(SCRIPTS[script]), why);
+        for (const option of ["--all", "--every", "--limit", "--server"]) {
+          assert.ok(result.stdout.includes(option), `${option}\n${why}`);
+        }
+        assert.deepEqual(await listDir(cwd), [], why);
+      })
+    ),
+  );
+});
+
+Deno.test("downloads/ cannot be written: one clear line, no stack trace", async () => {
+  await using server = await startServer(LOCALHOST);
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using dir = await tempDir();
+    await Deno.writeTextFile(`${dir.path}/downloads`, "not a directory\n");
+    const result = await runScript(
+      script,
+      ["-s", server.url, "BR"],
+      dir.path,
+    );
+    const why = describe(script, result);
+    assert.notEqual(result.code, 0, why);
+    const errors = lines(result.stderr);
+    assert.equal(
+      errors.filter((l) => l.startsWith("*** Cannot write to downloads/: "))
+        .length,
+      1,
+      why,
+    );
+    assert.ok(!errors.some((l) => /^\s+at /.test(l)), why);
+    assert.equal(
+      await Deno.readTextFile(`${dir.path}/downloads`),
+      "not a directory\n",
+      why,
+    );
+    assert.deepEqual(await listDir(dir.path), ["downloads"], why);
+  }));
+});
+
+/** Starts `script`, sends SIGINT once a flag is done, and returns what it printed. */
+async function interrupt(
+  script: ScriptName,
+  args: string[],
+  cwd: string,
+): Promise<RunResult & { before: string }> {
+  const child = scriptCommand(script, args, cwd).spawn();
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let stdout = "";
+  try {
+    while (!/^[A-Z]{2} (OK|not found)$/m.test(stdout)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += value;
+    }
+    const before = stdout;
+    if (!exited) child.kill("SIGINT");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      stdout += r.value;
+    }
+    const { code, signal } = await status;
+    return { code, signal, stdout, stderr: await stderr, before };
+  } finally {
+    if (!exited) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it has just exited */ }
+    }
+    await status;
+    await stderr;
+    await reader.cancel().catch(() => {});
+  }
+}
+
+Deno.test("Ctrl-C: exit 130, a partial report, no partial file", async () => {
+  const cases: [ScriptName, string[], number][] = [
+    ["sequential", ["-v", "B"], 26],
+    ["asyncio", ["-e", "-v"], 676],
+    ["threadpool", ["-e", "-v"], 676],
+  ];
+  await settleAll(cases.map(async ([script, args, codes]) => {
+    await using server = await startServer({ ...LOCALHOST, delay: 0.5 });
+    await using dir = await tempDir();
+    const result = await interrupt(
+      script,
+      [...args, "-s", server.url],
+      dir.path,
+    );
+    const why = describe(script, result);
+    assert.match(result.before, /^[A-Z]{2} (OK|not found)$/m, why);
+    assert.equal(result.signal, null, why);
+    assert.equal(result.code, 130, why);
+    assert.ok(lines(result.stdout).includes(DASHES), why);
+    assert.match(result.stdout, /^Elapsed time: \d+\.\d\ds$/m, why);
+    const report = parseReport(result.stdout);
+    assert.ok(total(report) < codes, why);
+    assert.ok(!/^\s+at /m.test(result.stderr), why);
+    // What finished is counted: every OK line, every saved flag.
+    const okLines = lines(result.stdout).filter((l) => / OK$/.test(l));
+    assert.equal(okLines.length, report.ok, why);
+    const saved = await assertGoodDownloads(dir.path);
+    assert.equal(saved.length, report.ok, why);
+  }));
+});
+
+Deno.test("--trace FILE: one JSON line per request", async () => {
+  await using server = await startServer(LOCALHOST);
+  const expected = { BA: 200, BB: 200, BC: 404, BD: 200, BE: 200 };
+  await settleAll(SCRIPT_NAMES.map((script) =>
+    inTempDir(
+      script,
+      ["-l", "5", "--trace", "trace.jsonl", "-s", server.url, "B"],
+      async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        const records = lines(await Deno.readTextFile(`${cwd}/trace.jsonl`))
+          .map((line) => JSON.parse(line));
+        assert.equal(records.length, 5, why);
+        const outcomes: Record<string, number> = {};
+        for (const { cc, start, end, outcome } of records) {
+          assert.equal(typeof start, "number", why);
+          assert.equal(typeof end, "number", why);
+          assert.ok(end >= start, why);
+          outcomes[cc] = outcome;
+        }
+        assert.deepEqual(outcomes, expected, why);
+      },
+    )
+  ));
+});
