@@ -334,13 +334,19 @@ export interface TraceSpan extends Disposable {
   status?: number;
 }
 
-let traceFile = Deno.env.get(TRACE_VAR);
+let traceFile = openTrace(Deno.env.get(TRACE_VAR));
 const noSpan: TraceSpan = { [Symbol.dispose]() {} };
+const encoder = new TextEncoder();
 
-/** Sends the trace to `file`, in this thread and in the Workers started after. */
-function startTrace(file: string): void {
-  traceFile = file;
-  Deno.env.set(TRACE_VAR, file);
+// Opened once per thread: appends of one short line each do not interleave.
+function openTrace(path?: string): Deno.FsFile | undefined {
+  return path ? Deno.openSync(path, { append: true, create: true }) : undefined;
+}
+
+/** Sends the trace to `path`, in this thread and in the Workers started after. */
+function startTrace(path: string): void {
+  traceFile = openTrace(path);
+  Deno.env.set(TRACE_VAR, path);
 }
 
 /** Starts a trace record for `cc`'s request; with no `--trace`, a shared no-op. */
@@ -353,7 +359,7 @@ export function traceSpan(cc: string): TraceSpan {
       const end = performance.timeOrigin + performance.now();
       const outcome = this.status ?? "error";
       const line = JSON.stringify({ cc, start, end, outcome }) + "\n";
-      Deno.writeTextFileSync(file, line, { append: true });
+      file.writeSync(encoder.encode(line));
     },
   };
 }
