@@ -17,6 +17,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";
+import { parseReport, type Report } from "./flags2_common.ts";
 import {
   type FlagServer,
   type ServerOptions,
@@ -108,17 +109,6 @@ interface Case {
   script: string;
 }
 
-/** The numbers a script prints: its report lines. */
-export interface Report {
-  /** Seconds, from the last line. */
-  elapsed: number;
-  codes: number;
-  concurrency: number;
-  ok: number;
-  notFound: number;
-  errors: number;
-}
-
 /** What one run of a script (or of curl) gave. */
 export interface Run extends Report {
   /** Most requests the server held at once. */
@@ -182,28 +172,6 @@ export function ideal(
   delay: number,
 ): number {
   return Math.ceil(codes / concurrency) * delay;
-}
-
-/** The counts of a script's report; throws when the report is not all there. */
-export function parseReport(stdout: string): Report {
-  const lastLine = stdout.trimEnd().split("\n").at(-1) ?? "";
-  const elapsed = /^Elapsed time: (\d+\.\d+)s$/.exec(lastLine);
-  if (!elapsed) throw new Error(`last line is not the time: "${lastLine}"`);
-  const count = (pattern: RegExp, missing?: number) => {
-    const match = pattern.exec(stdout);
-    if (match) return Number(match[1]);
-    if (missing === undefined) throw new Error(`no line ${pattern}`);
-    return missing;
-  };
-  return {
-    elapsed: Number(elapsed[1]),
-    codes: count(/^Searching for (\d+) flags?/m),
-    concurrency: count(/^(\d+) concurrent connections? will be used\.$/m),
-    ok: count(/^(\d+) flags? downloaded\.$/m),
-    // These two lines are printed only when their count is not zero.
-    notFound: count(/^(\d+) not found\.$/m, 0),
-    errors: count(/^(\d+) errors?\.$/m, 0),
-  };
 }
 
 /** The numbers of a run that printed no report. */

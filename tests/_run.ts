@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
+import type { Report } from "../flags2_common.ts";
 
 /** The three download scripts, by their file names. */
 export const SCRIPTS = {
@@ -88,30 +89,6 @@ export async function runScript(
     signal,
     stdout: decoder.decode(stdout),
     stderr: decoder.decode(stderr),
-  };
-}
-
-/** The counts of a final report; a line that is missing counts zero. */
-export interface Report {
-  /** `N flags downloaded.` */
-  ok: number;
-  /** `N not found.` */
-  notFound: number;
-  /** `N errors.` or `1 error.` */
-  errors: number;
-}
-
-/** Parses the final report of `stdout`; throws if the `downloaded` line is missing. */
-export function parseReport(stdout: string): Report {
-  const count = (pattern: RegExp) => {
-    const match = pattern.exec(stdout);
-    return match ? Number(match[1]) : 0;
-  };
-  assert.match(stdout, /^\d+ flags? downloaded\.$/m, "no report in stdout");
-  return {
-    ok: count(/^(\d+) flags? downloaded\.$/m),
-    notFound: count(/^(\d+) not found\.$/m),
-    errors: count(/^(\d+) errors?\.$/m),
   };
 }
 

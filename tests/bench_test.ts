@@ -8,10 +8,10 @@ import {
   ideal,
   median,
   medianIndex,
-  parseReport,
   pickScenarios,
 } from "../bench.ts";
 import { completionCurve, renderChart } from "../bench_chart.ts";
+import { parseReport } from "../flags2_common.ts";
 
 /** Throws unless `actual` and `expected` have the same JSON. */
 function assertEquals(actual: unknown, expected: unknown): void {
