@@ -1,5 +1,4 @@
 /**
- * @module
  * `deno task bench`: times the three flag downloaders against in-process
  * LOCAL, DELAY and ERROR servers, as a reader would run them, and prints a
  * Markdown table ready for README.md; writes the results as JSON and a chart
@@ -14,6 +13,8 @@
  * Each run gets a fresh server (its peak of requests held at once counts
  * from its start) and a fresh temporary working directory, where the script
  * writes `downloads/` and its `--trace` file.
+ *
+ * @module
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";

@@ -1,5 +1,4 @@
 /**
- * @module
  * The picture of `deno task bench`: downloads completed over time, one line
  * per script, one panel per scenario, drawn with Observable Plot on a
  * linkedom document so that it renders without a browser.
@@ -8,6 +7,8 @@
  * categorical legend, so each panel is a bare Plot SVG, titled and labelled
  * with Plot's own text marks, and the panels are stacked in one outer SVG
  * that opens standalone.
+ *
+ * @module
  */
 
 /// <reference lib="dom" />

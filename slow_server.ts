@@ -1,5 +1,4 @@
 /**
- * @module
  * The LOCAL, DELAY and ERROR test servers of the flag downloads, standing in
  * for the book's nginx + Vaurien (first edition) and `slow_server.py`
  * (second edition).
@@ -11,6 +10,8 @@
  * deno task serve                          # LOCAL :8001, DELAY :8002, ERROR :8003
  * deno task serve -p 8004 -d 0.5-5 -e 0.25 --seed 42
  * ```
+ *
+ * @module
  */
 
 import { Command, CommanderError } from "commander";

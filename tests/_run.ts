@@ -1,8 +1,9 @@
 /**
- * @module
  * Helpers of the end-to-end tests: run a flags2 script as a subprocess from
  * a fresh temporary directory, parse its report, and compare its downloads
  * with flags.zip.
+ *
+ * @module
  */
 
 import assert from "node:assert/strict";

@@ -1,6 +1,7 @@
 /**
- * @module
  * Smoke tests of the pure helpers of `bench.ts` and `bench_chart.ts`.
+ *
+ * @module
  */
 
 import {

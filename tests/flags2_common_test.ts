@@ -1,8 +1,9 @@
 /**
- * @module
  * Unit tests of flags2_common.ts: the expansion of the codes, the command
  * line, the two reports and `saveFlag` (the last in a subprocess, so that
  * this process never changes its working directory).
+ *
+ * @module
  */
 
 import assert from "node:assert/strict";

@@ -1,8 +1,9 @@
 /**
- * @module
  * End-to-end tests of the three download scripts, run as a reader runs them:
  * `deno run -A flags2_xxx.ts ... -s URL` from a fresh temporary directory,
  * against real slow_server.ts servers on 127.0.0.1.
+ *
+ * @module
  */
 
 import assert from "node:assert/strict";

@@ -1,6 +1,7 @@
 /**
- * @module
  * Tests of slow_server.ts: real servers on free ports, real requests.
+ *
+ * @module
  */
 
 import assert from "node:assert/strict";
