@@ -8,7 +8,7 @@
  */
 import {
   type Counter,
-  type DownloadStatus,
+  DownloadStatus,
   interrupted,
   main,
   newCounter,
@@ -52,7 +52,7 @@ export async function downloadMany(
         void executor.shutdown({ cancelFutures: true });
         continue;
       }
-      status = "ERROR";
+      status = DownloadStatus.ERROR;
       errorMsg = await errorMessage(exc);
     }
     counter[status] += 1;
