@@ -51,9 +51,13 @@ export async function downloadOne(
   } finally {
     semaphore.release();
   }
-  await saveFlag(image, `${cc.toLowerCase()}.gif`).catch((exc) => {
+  try {
+    // The book hands this to asyncio.to_thread. A flag is a few KB for the
+    // page cache: writing it blocks the loop less than a trip to a thread.
+    saveFlag(image, `${cc.toLowerCase()}.gif`);
+  } catch (exc) {
     throw new FetchError(cc, exc);
-  });
+  }
   if (verbose) console.log(cc, "OK");
   return DownloadStatus.OK;
 }

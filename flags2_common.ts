@@ -74,17 +74,19 @@ export function newCounter(): Counter {
   return { OK: 0, NOT_FOUND: 0, ERROR: 0 };
 }
 
-/** Saves `img` as `downloads/{filename}`: written aside, then renamed, so no partial flag is ever seen. */
-export async function saveFlag(
-  img: Uint8Array,
-  filename: string,
-): Promise<void> {
+/**
+ * Saves `img` as `downloads/{filename}`, blocking like the book's `save_flag`:
+ * written aside, then renamed, so no partial flag is ever seen.
+ */
+export function saveFlag(img: Uint8Array, filename: string): void {
   const part = `${DEST_DIR}/.${filename}.${crypto.randomUUID()}.part`;
   try {
-    await Deno.writeFile(part, img, { createNew: true });
-    await Deno.rename(part, `${DEST_DIR}/${filename}`);
+    Deno.writeFileSync(part, img, { createNew: true });
+    Deno.renameSync(part, `${DEST_DIR}/${filename}`);
   } catch (exc) {
-    await Deno.remove(part).catch(() => {});
+    try {
+      Deno.removeSync(part);
+    } catch { /* never created */ }
     throw exc;
   }
 }

@@ -65,7 +65,7 @@ export async function downloadOne(
   let msg: string;
   try {
     const image = await getFlag(baseUrl, cc);
-    await saveFlag(image, `${cc.toLowerCase()}.gif`);
+    saveFlag(image, `${cc.toLowerCase()}.gif`);
     status = DownloadStatus.OK;
     msg = "OK";
   } catch (exc) {

@@ -331,7 +331,7 @@ import { saveFlag } from "${COMMON_URL}";
 const [source, name, makeDir] = Deno.args;
 if (makeDir === "mkdir") await Deno.mkdir("downloads");
 try {
-  await saveFlag(await Deno.readFile(source), name);
+  saveFlag(await Deno.readFile(source), name);
   console.log("saved");
 } catch (exc) {
   console.log("failed:", exc.name);
@@ -397,4 +397,18 @@ Deno.test("saveFlag: fails without downloads/ and leaves nothing", async () => {
   const output = await saveFlagIn(work.path, source, "br.gif", false);
   assert.match(output, /^failed: /);
   assert.deepEqual(await listDir(work.path), []);
+});
+
+Deno.test("saveFlag: a rename that fails leaves no .part behind", async () => {
+  await using work = await tempDir();
+  await using data = await tempDir();
+  const source = `${data.path}/br.gif`;
+  await Deno.writeFile(source, (await zipGifs()).get("br.gif")!);
+  // A directory where the flag should go: the write works, the rename fails.
+  await Deno.mkdir(`${work.path}/downloads/br.gif`, { recursive: true });
+  await Deno.writeTextFile(`${work.path}/downloads/br.gif/keep`, "x");
+  const output = await saveFlagIn(work.path, source, "br.gif", false);
+  assert.match(output, /^failed: /);
+  assert.deepEqual(await listDir(`${work.path}/downloads`), ["br.gif"]);
+  assert.deepEqual(await listDir(`${work.path}/downloads/br.gif`), ["keep"]);
 });
