@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Call, ErrorFields, Reply } from "./futures_worker.ts";
+import type { Call, ErrorFields, Message, Reply } from "./futures_worker.ts";
 
 const WORKER_URL = new URL("./futures_worker.ts", import.meta.url);
 /** What one more Worker costs: `new Worker()` blocks this thread ~30 ms. */
@@ -52,14 +52,17 @@ interface Task extends Call {
  * Workers, one task per Worker at a time. Workers are costly, so one is
  * created only when a task waits, none is idle and tasks take longer than a
  * Worker's creation; one per turn of the event loop, so that replies are
- * handled while the pool grows.
+ * handled while the pool grows. When tasks are that short, a Worker is also
+ * handed its next task to hold, so it never waits for this thread between
+ * two, as Python's threads take the next task from their queue themselves.
  */
 export class ThreadPoolExecutor implements AsyncDisposable {
   readonly #maxWorkers: number;
   readonly #module: string;
   readonly #queue: Task[] = [];
   readonly #idle: Worker[] = [];
-  readonly #running = new Map<Worker, Task>();
+  /** The tasks posted to each busy Worker; the first one is running. */
+  readonly #running = new Map<Worker, Task[]>();
   readonly #futures = new Set<Future<unknown>>();
   #workersCreated = 0;
   #tasksDone = 0;
@@ -110,12 +113,13 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     })();
   }
 
-  /** Waits for the submitted tasks (cancelling those not started, if asked), then terminates every Worker. */
+  /** Waits for the submitted tasks (cancelling those not started, held ones too, if asked), then terminates every Worker. */
   async shutdown({ cancelFutures = false } = {}): Promise<void> {
     this.#shutdown = true;
     if (cancelFutures) {
-      for (const task of this.#queue.splice(0)) {
-        task.reject(new CancelledError("cancelled before it started"));
+      for (const task of this.#queue.splice(0)) task.reject(cancelled());
+      for (const [worker, tasks] of this.#running) {
+        if (tasks.length > 1) worker.postMessage("cancel" satisfies Message);
       }
     }
     await Promise.allSettled([...this.#futures].map((f) => f.result()));
@@ -130,6 +134,12 @@ export class ThreadPoolExecutor implements AsyncDisposable {
   #dispatch(): void {
     while (this.#queue.length && this.#idle.length) {
       this.#run(this.#idle.pop()!, this.#queue.shift()!);
+    }
+    if (this.#shortTasks()) { // each busy Worker also holds its next task
+      for (const [worker, tasks] of this.#running) {
+        if (!this.#queue.length) break;
+        if (tasks.length === 1) this.#run(worker, this.#queue.shift()!);
+      }
     }
     if (this.#growing || !this.#shouldGrow()) return;
     this.#growing = true;
@@ -147,8 +157,13 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     if (size >= this.#maxWorkers) return false;
     // While this thread is blocked creating a Worker, the others sit idle once
     // their task is done: tasks shorter than that are better left to them.
-    return size === 0 || this.#tasksDone === 0 ||
-      this.#taskMsTotal / this.#tasksDone >= WORKER_COST_MS;
+    return size === 0 || !this.#shortTasks();
+  }
+
+  /** Whether tasks take less time than a Worker costs, so far. */
+  #shortTasks(): boolean {
+    return this.#tasksDone > 0 &&
+      this.#taskMsTotal / this.#tasksDone < WORKER_COST_MS;
   }
 
   #newWorker(): Worker {
@@ -158,6 +173,12 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     });
     this.#workersCreated += 1;
     worker.onmessage = ({ data }: MessageEvent<Reply>) => {
+      if ("cancelled" in data) {
+        const tasks = this.#running.get(worker) ?? [];
+        const dropped = tasks.splice(tasks.length - data.cancelled);
+        for (const task of dropped) task.reject(cancelled());
+        return;
+      }
       this.#tasksDone += 1;
       this.#taskMsTotal += data.ms;
       const task = this.#finish(worker);
@@ -168,11 +189,12 @@ export class ThreadPoolExecutor implements AsyncDisposable {
       // The Worker itself failed (its module did not load, or a stray error
       // escaped a task): drop it, and a new one is made if work waits.
       event.preventDefault();
-      const task = this.#running.get(worker);
+      const [task, ...next] = this.#running.get(worker) ?? [];
       this.#running.delete(worker);
       const idle = this.#idle.indexOf(worker);
       if (idle >= 0) this.#idle.splice(idle, 1);
       worker.terminate();
+      this.#queue.unshift(...next);
       task?.reject(new Error(event.message));
       this.#dispatch();
     };
@@ -180,18 +202,30 @@ export class ThreadPoolExecutor implements AsyncDisposable {
   }
 
   #run(worker: Worker, task: Task): void {
-    this.#running.set(worker, task);
-    worker.postMessage({ name: task.name, args: task.args } satisfies Call);
+    const tasks = this.#running.get(worker);
+    if (tasks) tasks.push(task);
+    else this.#running.set(worker, [task]);
+    worker.postMessage(
+      { name: task.name, args: task.args } satisfies Message,
+    );
   }
 
   /** Marks `worker` idle again and hands it the next task, if any. */
   #finish(worker: Worker): Task {
-    const task = this.#running.get(worker)!;
-    this.#running.delete(worker);
-    this.#idle.push(worker);
+    const tasks = this.#running.get(worker)!;
+    const task = tasks.shift()!;
+    if (!tasks.length) {
+      this.#running.delete(worker);
+      this.#idle.push(worker);
+    }
     this.#dispatch();
     return task;
   }
+}
+
+/** The error of a task that never started. */
+function cancelled(): CancelledError {
+  return new CancelledError("cancelled before it started");
 }
 
 /** An `Error` with the name, message and fields that crossed from a Worker. */

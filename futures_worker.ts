@@ -12,6 +12,9 @@ export interface Call {
   args: unknown[];
 }
 
+/** What the pool posts: a task, or "cancel" to drop the tasks held but not started. */
+export type Message = Call | "cancel";
+
 /** An error as it crosses to the main thread: its name, message and own fields. */
 export type ErrorFields =
   & { name: string; message: string }
@@ -20,10 +23,13 @@ export type ErrorFields =
     unknown
   >;
 
-/** What the Worker posts back for one task, with the milliseconds it ran. */
-export type Reply = ({ value: unknown } | { error: ErrorFields }) & {
+/** How one task ended, with the milliseconds it ran. */
+export type Outcome = ({ value: unknown } | { error: ErrorFields }) & {
   ms: number;
 };
+
+/** What the Worker posts back: a task's outcome, or how many held tasks "cancel" dropped. */
+export type Reply = Outcome | { cancelled: number };
 
 /** The error's name, message and own fields, which structured cloning would drop. */
 export function errorFields(exc: unknown): ErrorFields {
@@ -49,10 +55,29 @@ function canClone(value: unknown): boolean {
 const worker = self as unknown as Worker & { name: string };
 const loaded: Promise<Record<string, unknown>> = import(worker.name);
 
-worker.onmessage = async ({ data: { name, args } }: MessageEvent<Call>) => {
+// A task may arrive while another runs: it is held, and runs after.
+const held: Call[] = [];
+let busy = false;
+
+worker.onmessage = ({ data }: MessageEvent<Message>) => {
+  if (data === "cancel") {
+    worker.postMessage({ cancelled: held.splice(0).length });
+    return;
+  }
+  held.push(data);
+  if (!busy) void runHeld();
+};
+
+async function runHeld(): Promise<void> {
+  busy = true;
+  while (held.length) await run(held.shift()!);
+  busy = false;
+}
+
+async function run({ name, args }: Call): Promise<void> {
   await loaded.catch(() => {}); // its error is thrown below, after the clock starts
   const start = performance.now();
-  let reply: Reply;
+  let reply: Outcome;
   try {
     const fn = (await loaded)[name];
     if (typeof fn !== "function") {
@@ -68,4 +93,4 @@ worker.onmessage = async ({ data: { name, args } }: MessageEvent<Call>) => {
   } catch (exc) { // a value that cannot be cloned
     worker.postMessage({ error: errorFields(exc), ms: reply.ms });
   }
-};
+}

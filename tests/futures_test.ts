@@ -14,6 +14,7 @@ import {
   ThreadPoolExecutor,
 } from "../futures.ts";
 import {
+  crash,
   exclusive,
   fail,
   failWithBigInt,
@@ -224,6 +225,20 @@ Deno.test("lazy creation: slow tasks make the pool grow", async () => {
   assert.ok(executor.workersCreated <= 8, `${executor.workersCreated}`);
 });
 
+Deno.test("one task per Worker at a time, also for short tasks", async () => {
+  await using executor = new ThreadPoolExecutor(2, TASKS);
+  // Short tasks: each Worker is handed its next task while it runs one.
+  assert.equal((await executor.submit(exclusive, 1).result()).peak, 1);
+  const futures = Array.from(
+    { length: 60 },
+    () => executor.submit(exclusive, 5),
+  );
+  for (const future of futures) {
+    const { id, peak } = await future.result();
+    assert.equal(peak, 1, `Worker ${id} ran ${peak} tasks at once`);
+  }
+});
+
 Deno.test("one task per Worker at a time", async () => {
   await using executor = new ThreadPoolExecutor(4, TASKS);
   const futures = Array.from(
@@ -262,7 +277,8 @@ Deno.test("shutdown waits for submitted tasks, then leaves no Worker", async () 
 
 Deno.test("shutdown({ cancelFutures: true }) cancels queued tasks, finishes running ones", async () => {
   const executor = new ThreadPoolExecutor(1, TASKS);
-  // Warm up the only Worker, so the next task starts as soon as it is submitted.
+  // Warm up the only Worker, so the next task starts as soon as it is
+  // submitted; the warm-up is short, so the Worker also holds the next one.
   assert.equal(await executor.submit(sleep, 1, "warm").result(), "warm");
   const running = executor.submit(sleep, 300, "running");
   const queued = Array.from(
@@ -339,6 +355,22 @@ Deno.test({
     );
     await delay(200); // the uncaught error kills the Worker, now idle
     assert.equal(await executor.submit(sleep, 1, "ok").result(), "ok");
+  },
+});
+
+// Short tasks: a Worker holds its next task while it runs one. If it dies,
+// the running task fails and the one it held runs on a new Worker.
+Deno.test({
+  name: "a Worker that dies holding a task: the held task runs elsewhere",
+  async fn() {
+    await using executor = new ThreadPoolExecutor(1, TASKS);
+    assert.equal(await executor.submit(identity, "warm").result(), "warm");
+    const crashing = executor.submit(crash, 100);
+    const held = executor.submit(identity, "held");
+    const exc = await errorOf(crashing);
+    assert.match(exc.message, /crashed after 100 ms/);
+    assert.equal(await held.result(), "held");
+    assert.equal(executor.workersCreated, 2);
   },
 });
 
