@@ -12,7 +12,8 @@
  *
  * Each run gets a fresh server (its peak of requests held at once counts
  * from its start) and a fresh temporary working directory, where the script
- * writes `downloads/` and its `--trace` file.
+ * writes `downloads/`. The timed runs are plain; one more run of each script,
+ * with `--trace`, draws its line of the chart and is checked like the others.
  *
  * @module
  */
@@ -138,6 +139,8 @@ export interface Row {
   memoryMiB: number;
   problems: string[];
   runs: Omit<Run, "trace">[];
+  /** Elapsed time of the run with `--trace` that the chart draws; not in the median. */
+  tracedElapsed?: number;
 }
 
 /** The options of the command line. */
@@ -158,12 +161,6 @@ export function median(values: number[]): number {
   const sorted = values.toSorted((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Index of the median run (the lower middle one for an even count). */
-export function medianIndex(values: number[]): number {
-  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
-  return order[Math.floor((order.length - 1) / 2)];
 }
 
 /** Best possible time when every response takes `delay` s: full rounds of `concurrency` requests. */
@@ -339,12 +336,13 @@ async function countSaved(cwd: string): Promise<number> {
   return count;
 }
 
-/** One run of a script, the way a reader runs it, from `cwd`. */
+/** One run of a script, the way a reader runs it, from `cwd`; with `traced`, also `--trace`. */
 async function runScript(
   c: Case,
   url: string,
   cwd: string,
   method: MemoryMethod,
+  traced: boolean,
 ): Promise<Omit<Run, "peak">> {
   const cmd = [
     Deno.execPath(),
@@ -354,22 +352,22 @@ async function runScript(
     "-s",
     url,
     ...c.scenario.args,
-    "--trace",
-    "trace.jsonl",
+    ...(traced ? ["--trace", "trace.jsonl"] : []),
   ];
   const out = await runMeasured(cmd, cwd, method);
-  const trace = parseTrace(
-    await Deno.readTextFile(`${cwd}/trace.jsonl`).catch(() => ""),
-  );
+  const trace = traced
+    ? parseTrace(await Deno.readTextFile(`${cwd}/trace.jsonl`).catch(() => ""))
+    : [];
   let report: Report;
   let problems: string[];
   try {
     report = parseReport(out.stdout);
-    problems = checkRun(report, out.code, trace.length, await countSaved(cwd));
+    const traceLines = traced ? trace.length : undefined;
+    problems = checkRun(report, out.code, traceLines, await countSaved(cwd));
   } catch (exc) {
     // A crashed run is flagged, not fatal: the other runs still count.
     const last = out.stderr.trim().split("\n").at(-1) ?? "";
-    report = { ...NO_REPORT, codes: trace.length };
+    report = { ...NO_REPORT, codes: traced ? trace.length : NaN };
     problems = [
       `no report (exit status ${out.code}): ${(exc as Error).message} ${last}`,
     ];
@@ -422,7 +420,11 @@ async function runCurl(
 }
 
 /** One run of a case, with a fresh server and a fresh working directory. */
-async function runOnce(c: Case, method: MemoryMethod): Promise<Run> {
+async function runOnce(
+  c: Case,
+  method: MemoryMethod,
+  traced = false,
+): Promise<Run> {
   await using server: FlagServer = await startServer({
     ...SERVERS[c.scenario.server],
     port: 0,
@@ -433,7 +435,7 @@ async function runOnce(c: Case, method: MemoryMethod): Promise<Run> {
   try {
     const run = c.script === "curl"
       ? await runCurl(server.url, cwd, method)
-      : await runScript(c, server.url, cwd, method);
+      : await runScript(c, server.url, cwd, method, traced);
     return { ...run, peak: server.peak() };
   } finally {
     await Deno.remove(cwd, { recursive: true });
@@ -509,8 +511,13 @@ function warn(text: string): void {
   console.error(Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : text);
 }
 
+/** Warns of each problem of a run, named by `what`. */
+function warnProblems(what: string, run: Run): void {
+  for (const problem of run.problems) warn(`*** ${what}: ${problem}`);
+}
+
 /** Makes a row of the table out of a case's runs. */
-function summarize(c: Case, runs: Run[]): Row {
+function summarize(c: Case, runs: Run[], traced?: Run): Row {
   const times = runs.map((run) => run.elapsed);
   const { codes, concurrency } = runs[0];
   const idealTime = c.scenario.server === "DELAY"
@@ -529,10 +536,14 @@ function summarize(c: Case, runs: Run[]): Row {
     ratioIdeal: idealTime ? mid / idealTime : undefined,
     peak: runs.map((run) => run.peak),
     memoryMiB: median(runs.map((run) => run.memoryKiB)) / 1024,
-    problems: runs.flatMap((run, i) =>
-      run.problems.map((p) => `run ${i + 1}: ${p}`)
-    ),
+    problems: [
+      ...runs.flatMap((run, i) =>
+        run.problems.map((p) => `run ${i + 1}: ${p}`)
+      ),
+      ...(traced?.problems ?? []).map((p) => `traced run: ${p}`),
+    ],
     runs: runs.map(({ trace: _, ...rest }) => rest),
+    tracedElapsed: traced?.elapsed,
   };
 }
 
@@ -619,8 +630,9 @@ function preamble(
     "",
     `Machine: ${info.cores} cores, ${info.memoryGiB} GiB of memory, ` +
     `${info.os}; Deno ${info.deno}, ${info.curl}.`,
-    `${repeat} run(s) per row. Time: the \`Elapsed time\` the script ` +
-    "prints (curl: the whole process, timed by the bench); ideal: " +
+    `${repeat} run(s) per row, without \`--trace\`; one more run with it ` +
+    "draws the chart and is checked too. Time: the `Elapsed time` the " +
+    "script prints (curl: the whole process, timed by the bench); ideal: " +
     `ceil(codes / concurrency) × ${DELAY_SECONDS} s. Server peak: most ` +
     "requests the server held at once. Memory: " + describeMemory(method) +
     ".",
@@ -628,11 +640,11 @@ function preamble(
   ].join("\n");
 }
 
-/** The chart's panels: per scenario, the median run of each script. */
+/** The chart's panels: per scenario, the traced run of each script. */
 function chartPanels(
   rows: Row[],
   cases: Case[],
-  results: Run[][],
+  traced: (Run | undefined)[],
 ): ChartPanel[] {
   const panels = new Map<string, ChartPanel>();
   cases.forEach((c, i) => {
@@ -647,9 +659,8 @@ function chartPanels(
       });
       return;
     }
-    const runs = results[i];
-    const run = runs[medianIndex(runs.map((r) => r.elapsed))];
-    panel.series.push({ script: c.script, points: completionCurve(run.trace) });
+    const trace = traced[i]?.trace ?? [];
+    panel.series.push({ script: c.script, points: completionCurve(trace) });
     if (row.ideal && !panel.rules.some((rule) => rule.t === row.ideal)) {
       panel.rules.push({
         t: row.ideal,
@@ -737,21 +748,26 @@ async function main(args: string[]): Promise<void> {
   progress("warming up: one short run of each script");
   await warmUp(scripts.filter((s) => s !== "curl"));
   const results: Run[][] = [];
+  const traced: (Run | undefined)[] = [];
   for (const [i, c] of cases.entries()) {
     const runs: Run[] = [];
     for (let r = 1; r <= repeat; r++) {
       progress(`[${i + 1}/${cases.length}] ${label(c)} run ${r}/${repeat}`);
-      const run = await runOnce(c, method);
-      for (const problem of run.problems) {
-        warn(`*** ${label(c)} run ${r}: ${problem}`);
-      }
-      runs.push(run);
+      runs.push(await runOnce(c, method));
+      warnProblems(`${label(c)} run ${r}`, runs.at(-1)!);
     }
     results.push(runs);
+    if (c.script === "curl") {
+      traced.push(undefined);
+      continue;
+    }
+    progress(`[${i + 1}/${cases.length}] ${label(c)} traced run`);
+    traced.push(await runOnce(c, method, true));
+    warnProblems(`${label(c)} traced run`, traced[i]!);
   }
   warn("all runs done");
 
-  const rows = cases.map((c, i) => summarize(c, results[i]));
+  const rows = cases.map((c, i) => summarize(c, results[i], traced[i]));
   addCurlRatios(rows);
   const info = await machine();
   console.log(preamble(date, info, repeat, method));
@@ -771,11 +787,11 @@ async function main(args: string[]): Promise<void> {
       2,
     ) + "\n",
   );
-  const title = `flags2: downloads completed over time (median of ${repeat} ` +
-    `run${repeat === 1 ? "" : "s"}), ${date.toISOString().slice(0, 10)}`;
+  const title = "flags2: downloads completed over time (traced runs), " +
+    date.toISOString().slice(0, 10);
   await writeOut(
     options.svg,
-    renderChart(title, chartPanels(rows, cases, results)),
+    renderChart(title, chartPanels(rows, cases, traced)),
   );
   console.error(`\nResults: ${options.json}\nChart:   ${options.svg}`);
   const bad = rows.filter((row) => row.problems.length);

@@ -4,13 +4,7 @@
  * @module
  */
 
-import {
-  checkRun,
-  ideal,
-  median,
-  medianIndex,
-  pickScenarios,
-} from "../bench.ts";
+import { checkRun, ideal, median, pickScenarios } from "../bench.ts";
 import { completionCurve, renderChart } from "../bench_chart.ts";
 import { parseReport } from "../flags2_common.ts";
 
@@ -23,11 +17,6 @@ function assertEquals(actual: unknown, expected: unknown): void {
 Deno.test("median of odd and even counts", () => {
   assertEquals(median([3, 1, 2]), 2);
   assertEquals(median([4, 1, 3, 2]), 2.5);
-});
-
-Deno.test("medianIndex picks the middle run", () => {
-  assertEquals(medianIndex([9, 1, 5]), 2);
-  assertEquals(medianIndex([7]), 0);
 });
 
 Deno.test("ideal counts full rounds of requests", () => {
