@@ -12,8 +12,9 @@
  *
  * Each run gets a fresh server (its peak of requests held at once counts
  * from its start) and a fresh temporary working directory, where the script
- * writes `downloads/`. The timed runs are plain; one more run of each script,
- * with `--trace`, draws its line of the chart and is checked like the others.
+ * writes `downloads/`. The timed runs are plain, and go in rounds: each
+ * script of a scenario once a round. One more run of each script, with
+ * `--trace`, draws its line of the chart and is checked like the others.
  *
  * @module
  */
@@ -511,9 +512,17 @@ function warn(text: string): void {
   console.error(Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : text);
 }
 
-/** Warns of each problem of a run, named by `what`. */
-function warnProblems(what: string, run: Run): void {
+/** Runs a case once, showing `what` as progress and warning of its problems. */
+async function runReported(
+  c: Case,
+  method: MemoryMethod,
+  what: string,
+  traced = false,
+): Promise<Run> {
+  progress(what);
+  const run = await runOnce(c, method, traced);
   for (const problem of run.problems) warn(`*** ${what}: ${problem}`);
+  return run;
 }
 
 /** Makes a row of the table out of a case's runs. */
@@ -747,23 +756,28 @@ async function main(args: string[]): Promise<void> {
   const scripts = [...new Set(cases.map((c) => c.script))];
   progress("warming up: one short run of each script");
   await warmUp(scripts.filter((s) => s !== "curl"));
-  const results: Run[][] = [];
+  const results: Run[][] = cases.map(() => []);
+  // In rounds: each case of a scenario once a round, so that a slow spell of
+  // the machine weighs on all of them alike and their ratios hold.
+  for (const scenario of scenarios) {
+    const mine = [...cases.keys()].filter((i) =>
+      cases[i].scenario === scenario
+    );
+    for (let r = 1; r <= repeat; r++) {
+      for (const i of mine) {
+        const what = `[${i + 1}/${cases.length}] ${label(cases[i])} run ${r}`;
+        results[i].push(await runReported(cases[i], method, what));
+      }
+    }
+  }
   const traced: (Run | undefined)[] = [];
   for (const [i, c] of cases.entries()) {
-    const runs: Run[] = [];
-    for (let r = 1; r <= repeat; r++) {
-      progress(`[${i + 1}/${cases.length}] ${label(c)} run ${r}/${repeat}`);
-      runs.push(await runOnce(c, method));
-      warnProblems(`${label(c)} run ${r}`, runs.at(-1)!);
-    }
-    results.push(runs);
-    if (c.script === "curl") {
-      traced.push(undefined);
-      continue;
-    }
-    progress(`[${i + 1}/${cases.length}] ${label(c)} traced run`);
-    traced.push(await runOnce(c, method, true));
-    warnProblems(`${label(c)} traced run`, traced[i]!);
+    const what = `[${i + 1}/${cases.length}] ${label(c)} traced run`;
+    traced.push(
+      c.script === "curl"
+        ? undefined
+        : await runReported(c, method, what, true),
+    );
   }
   warn("all runs done");
 
