@@ -11,8 +11,9 @@
  * ```
  *
  * Each run gets a fresh server (its peak of requests held at once counts
- * from its start) and a fresh temporary working directory, where the script
- * writes `downloads/`. The timed runs are plain, and go in rounds: each
+ * from its start) and a fresh temporary working directory (on the tmpfs
+ * `/dev/shm` when there is one, see `--workdir`), where the script writes
+ * `downloads/`. The timed runs are plain, and go in rounds: each
  * script of a scenario once a round. One more run of each script, with
  * `--trace`, draws its line of the chart and is checked like the others.
  *
@@ -102,9 +103,18 @@ export const SCENARIOS: readonly Scenario[] = [
 const CURL = "/usr/bin/curl";
 const CURL_PARALLEL = 50;
 const TIME = "/usr/bin/time";
+/** A tmpfs on most Linux machines: where the runs work when it is there. */
+const SHM = "/dev/shm";
 
 /** How the peak memory of a child is read. */
 type MemoryMethod = "time" | "proc";
+
+/** How every run is made: its memory measure, and where its working folder goes. */
+interface Setup {
+  method: MemoryMethod;
+  /** Parent of the runs' temporary folders; the system's temp folder if undefined. */
+  workdir?: string;
+}
 
 /** One scenario and one script: a row of the table. */
 interface Case {
@@ -152,6 +162,7 @@ interface Options {
   json: string;
   svg: string;
   memory?: MemoryMethod;
+  workdir?: string;
 }
 
 // ------------------------------------------------------------- pure helpers
@@ -240,6 +251,16 @@ function describeMemory(method: MemoryMethod): string {
     : "VmHWM of `/proc/PID/status`, polled every 20 ms";
   return `peak RSS of the child process from ${how}; Workers are threads ` +
     "of that process, so they are included";
+}
+
+/**
+ * `/dev/shm` when it is there. On this project's VM, back-to-back runs that
+ * each write 194 flags to disk made creating files 3-5x slower as a bench went
+ * on (the writeback of the runs before): on a tmpfs every run writes alike.
+ */
+async function defaultWorkdir(): Promise<string | undefined> {
+  const found = await Deno.stat(SHM).then((s) => s.isDirectory, () => false);
+  return found ? SHM : undefined;
 }
 
 /** Runs `cmd` in `cwd`, measuring its peak memory with `method`. */
@@ -423,7 +444,7 @@ async function runCurl(
 /** One run of a case, with a fresh server and a fresh working directory. */
 async function runOnce(
   c: Case,
-  method: MemoryMethod,
+  { method, workdir }: Setup,
   traced = false,
 ): Promise<Run> {
   await using server: FlagServer = await startServer({
@@ -432,7 +453,7 @@ async function runOnce(
     hostname: "127.0.0.1",
     quiet: true,
   });
-  const cwd = await Deno.makeTempDir({ prefix: "flags2-bench-" });
+  const cwd = await Deno.makeTempDir({ dir: workdir, prefix: "flags2-bench-" });
   try {
     const run = c.script === "curl"
       ? await runCurl(server.url, cwd, method)
@@ -515,12 +536,12 @@ function warn(text: string): void {
 /** Runs a case once, showing `what` as progress and warning of its problems. */
 async function runReported(
   c: Case,
-  method: MemoryMethod,
+  setup: Setup,
   what: string,
   traced = false,
 ): Promise<Run> {
   progress(what);
-  const run = await runOnce(c, method, traced);
+  const run = await runOnce(c, setup, traced);
   for (const problem of run.problems) warn(`*** ${what}: ${problem}`);
   return run;
 }
@@ -631,7 +652,7 @@ function preamble(
   date: Date,
   info: Record<string, string | number>,
   repeat: number,
-  method: MemoryMethod,
+  { method, workdir }: Setup,
 ): string {
   const when = date.toISOString().slice(0, 16).replace("T", " ");
   return [
@@ -644,7 +665,7 @@ function preamble(
     "script prints (curl: the whole process, timed by the bench); ideal: " +
     `ceil(codes / concurrency) × ${DELAY_SECONDS} s. Server peak: most ` +
     "requests the server held at once. Memory: " + describeMemory(method) +
-    ".",
+    `. Working folders in ${workdir ?? "the system's temp folder"}.`,
     "",
   ].join("\n");
 }
@@ -731,6 +752,11 @@ function parseOptions(args: string[]): Options {
       )
         .choices(["time", "proc"]),
     )
+    .option(
+      "--workdir <DIR>",
+      `where the runs' temporary folders go (default: ${SHM} if there, ` +
+        "else the system's temp folder)",
+    )
     .option("--json <FILE>", "results as JSON", "bench-results/bench.json")
     .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg")
     .parse(args, { from: "user" })
@@ -750,7 +776,10 @@ async function main(args: string[]): Promise<void> {
   const repeat = options.repeat ?? (options.quick ? 1 : 3);
   const curl = await Deno.stat(CURL).then((s) => s.isFile, () => false);
   const cases = planCases(scenarios, quick, curl);
-  const method = options.memory ?? await memoryMethod();
+  const setup: Setup = {
+    method: options.memory ?? await memoryMethod(),
+    workdir: options.workdir ?? await defaultWorkdir(),
+  };
   const date = new Date();
 
   const scripts = [...new Set(cases.map((c) => c.script))];
@@ -766,7 +795,7 @@ async function main(args: string[]): Promise<void> {
     for (let r = 1; r <= repeat; r++) {
       for (const i of mine) {
         const what = `[${i + 1}/${cases.length}] ${label(cases[i])} run ${r}`;
-        results[i].push(await runReported(cases[i], method, what));
+        results[i].push(await runReported(cases[i], setup, what));
       }
     }
   }
@@ -774,9 +803,7 @@ async function main(args: string[]): Promise<void> {
   for (const [i, c] of cases.entries()) {
     const what = `[${i + 1}/${cases.length}] ${label(c)} traced run`;
     traced.push(
-      c.script === "curl"
-        ? undefined
-        : await runReported(c, method, what, true),
+      c.script === "curl" ? undefined : await runReported(c, setup, what, true),
     );
   }
   warn("all runs done");
@@ -784,7 +811,7 @@ async function main(args: string[]): Promise<void> {
   const rows = cases.map((c, i) => summarize(c, results[i], traced[i]));
   addCurlRatios(rows);
   const info = await machine();
-  console.log(preamble(date, info, repeat, method));
+  console.log(preamble(date, info, repeat, setup));
   console.log(markdownTable(rows));
 
   await writeOut(
@@ -794,7 +821,8 @@ async function main(args: string[]): Promise<void> {
         date: date.toISOString(),
         machine: info,
         repeat,
-        memory: describeMemory(method),
+        memory: describeMemory(setup.method),
+        workdir: setup.workdir ?? null,
         rows,
       },
       null,
