@@ -259,8 +259,12 @@ function describeMemory(method: MemoryMethod): string {
  * on (the writeback of the runs before): on a tmpfs every run writes alike.
  */
 async function defaultWorkdir(): Promise<string | undefined> {
-  const found = await Deno.stat(SHM).then((s) => s.isDirectory, () => false);
-  return found ? SHM : undefined;
+  return await isFolder(SHM) ? SHM : undefined;
+}
+
+/** Whether `path` is a folder. */
+function isFolder(path: string): Promise<boolean> {
+  return Deno.stat(path).then((s) => s.isDirectory, () => false);
 }
 
 /** Runs `cmd` in `cwd`, measuring its peak memory with `method`. */
@@ -769,6 +773,10 @@ async function main(args: string[]): Promise<void> {
   const scenarios = pickScenarios(options.scenario);
   if (scenarios.length === 0) {
     console.error(`*** No scenario named ${options.scenario.join(", ")}`);
+    Deno.exit(2);
+  }
+  if (options.workdir && !(await isFolder(options.workdir))) {
+    console.error(`*** --workdir ${options.workdir}: no such folder`);
     Deno.exit(2);
   }
   // --quick picks its subset only when no scenario is named.

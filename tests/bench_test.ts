@@ -1,5 +1,6 @@
 /**
- * Smoke tests of the pure helpers of `bench.ts` and `bench_chart.ts`.
+ * Smoke tests of the pure helpers of `bench.ts` and `bench_chart.ts`, and of
+ * the bench's refusals of a bad command line.
  *
  * @module
  */
@@ -104,4 +105,50 @@ Deno.test("renderChart makes a standalone SVG", () => {
   if (!svg.includes('xmlns="http://www.w3.org/2000/svg"')) {
     throw new Error("no xmlns");
   }
+});
+
+/** Runs bench.ts with `args` from a fresh folder; returns its exit code, stderr and what it left there. */
+async function benchIn(args: string[]) {
+  const cwd = await Deno.makeTempDir({ prefix: "bench_test_" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../bench.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const left = [...Deno.readDirSync(cwd)].map((entry) => entry.name);
+    return {
+      code: out.code,
+      stderr: new TextDecoder().decode(out.stderr),
+      left,
+    };
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+}
+
+Deno.test("bench refuses an unknown scenario: exit 2, one line, nothing written", async () => {
+  const { code, stderr, left } = await benchIn(["--scenario", "nope"]);
+  assertEquals(code, 2);
+  assertEquals(stderr.trim(), "*** No scenario named nope");
+  assertEquals(left, []);
+});
+
+Deno.test("bench refuses a --workdir that is not a folder: exit 2, nothing written", async () => {
+  const { code, stderr, left } = await benchIn([
+    "--scenario",
+    "local",
+    "--workdir",
+    "/no/such/folder",
+  ]);
+  assertEquals(code, 2);
+  assertEquals(stderr.trim(), "*** --workdir /no/such/folder: no such folder");
+  assertEquals(left, []);
 });
