@@ -254,9 +254,9 @@ function describeMemory(method: MemoryMethod): string {
 }
 
 /**
- * `/dev/shm` when it is there. On this project's VM, back-to-back runs that
- * each write 194 flags to disk made creating files 3-5x slower as a bench went
- * on (the writeback of the runs before): on a tmpfs every run writes alike.
+ * `/dev/shm` when it is there. On this project's VM, back-to-back runs slow
+ * each other's writes to disk: 194 flags took about 10 ms to create on a quiet
+ * disk, 40-70 ms during a bench. On a tmpfs every run writes alike.
  */
 async function defaultWorkdir(): Promise<string | undefined> {
   return await isFolder(SHM) ? SHM : undefined;
