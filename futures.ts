@@ -210,7 +210,7 @@ export class ThreadPoolExecutor implements AsyncDisposable {
     );
   }
 
-  /** Marks `worker` idle again and hands it the next task, if any. */
+  /** Takes `worker`'s finished task off it (idle again if it holds no other), then dispatches. */
   #finish(worker: Worker): Task {
     const tasks = this.#running.get(worker)!;
     const task = tasks.shift()!;
