@@ -21,7 +21,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";
-import { parseReport, type Report } from "./flags2_common.ts";
+import { parseReport, type Report } from "./tools/report.ts";
 import {
   type FlagServer,
   type ServerOptions,

@@ -118,39 +118,6 @@ export function finalReport(counter: Counter, startTime: number): void {
   console.log(`Elapsed time: ${elapsed.toFixed(2)}s`);
 }
 
-/** The numbers of a script's two reports, read back from its output. */
-export interface Report {
-  /** Seconds, from the last line. */
-  elapsed: number;
-  codes: number;
-  concurrency: number;
-  ok: number;
-  notFound: number;
-  errors: number;
-}
-
-/** The counts of a script's report; throws when the report is not all there. */
-export function parseReport(stdout: string): Report {
-  const lastLine = stdout.trimEnd().split("\n").at(-1) ?? "";
-  const elapsed = /^Elapsed time: (\d+\.\d+)s$/.exec(lastLine);
-  if (!elapsed) throw new Error(`last line is not the time: "${lastLine}"`);
-  const count = (pattern: RegExp, missing?: number) => {
-    const match = pattern.exec(stdout);
-    if (match) return Number(match[1]);
-    if (missing === undefined) throw new Error(`no line ${pattern}`);
-    return missing;
-  };
-  return {
-    elapsed: Number(elapsed[1]),
-    codes: count(/^Searching for (\d+) flags?/m),
-    concurrency: count(/^(\d+) concurrent connections? will be used\.$/m),
-    ok: count(/^(\d+) flags? downloaded\.$/m),
-    // These two lines are printed only when their count is not zero.
-    notFound: count(/^(\d+) not found\.$/m, 0),
-    errors: count(/^(\d+) errors?\.$/m, 0),
-  };
-}
-
 /** `count` followed by `noun`, with an "s" unless the count is one. */
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;

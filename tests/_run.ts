@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
-import type { Report } from "../flags2_common.ts";
+import type { Report } from "../tools/report.ts";
 
 /** The three download scripts, by their file names. */
 export const SCRIPTS = {

@@ -7,7 +7,7 @@
 
 import { checkRun, ideal, median, pickScenarios } from "../bench.ts";
 import { completionCurve, renderChart } from "../bench_chart.ts";
-import { parseReport } from "../flags2_common.ts";
+import { parseReport } from "../tools/report.ts";
 
 /** Throws unless `actual` and `expected` have the same JSON. */
 function assertEquals(actual: unknown, expected: unknown): void {

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parseReport } from "../flags2_common.ts";
+import { parseReport } from "../tools/report.ts";
 import { startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
