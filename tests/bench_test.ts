@@ -1,12 +1,14 @@
 /**
- * Smoke tests of the pure helpers of `bench.ts` and `bench_chart.ts`, and of
+ * Smoke tests of the pure helpers of the bench (`bench/`), and of
  * the bench's refusals of a bad command line.
  *
  * @module
  */
 
-import { checkRun, ideal, median, pickScenarios } from "../bench.ts";
-import { completionCurve, renderChart } from "../bench_chart.ts";
+import { completionCurve, renderChart } from "../bench/chart.ts";
+import { checkRun } from "../bench/runs.ts";
+import { pickScenarios } from "../bench/scenarios.ts";
+import { ideal, median } from "../bench/table.ts";
 import { parseReport } from "../tools/report.ts";
 
 /** Throws unless `actual` and `expected` have the same JSON. */
@@ -107,7 +109,7 @@ Deno.test("renderChart makes a standalone SVG", () => {
   }
 });
 
-/** Runs bench.ts with `args` from a fresh folder; returns its exit code, stderr and what it left there. */
+/** Runs the bench with `args` from a fresh folder; returns its exit code, stderr and what it left there. */
 async function benchIn(args: string[]) {
   const cwd = await Deno.makeTempDir({ prefix: "bench_test_" });
   try {
@@ -115,7 +117,7 @@ async function benchIn(args: string[]) {
       args: [
         "run",
         "-A",
-        new URL("../bench.ts", import.meta.url).pathname,
+        new URL("../bench/main.ts", import.meta.url).pathname,
         ...args,
       ],
       cwd,

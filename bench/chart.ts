@@ -16,6 +16,9 @@
 
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
+import type { Run } from "./runs.ts";
+import type { Case } from "./scenarios.ts";
+import type { Row } from "./table.ts";
 
 /** One request of a `--trace` file: epoch milliseconds and HTTP status or "error". */
 export interface TraceLine {
@@ -73,6 +76,55 @@ export function completionCurve(trace: TraceLine[]): CurvePoint[] {
     a - b
   );
   return [{ t: 0, done: 0 }, ...ends.map((t, i) => ({ t, done: i + 1 }))];
+}
+
+/** The chart's panels: per scenario, the traced run of each script. */
+export function chartPanels(
+  rows: Row[],
+  cases: Case[],
+  traced: (Run | undefined)[],
+): ChartPanel[] {
+  const panels = new Map<string, ChartPanel>();
+  cases.forEach((c, i) => {
+    const row = rows[i];
+    const panel = panels.get(row.scenario) ??
+      { title: row.scenario, subtitle: "", series: [], rules: [] };
+    panels.set(row.scenario, panel);
+    if (c.script === "curl") {
+      panel.rules.push({
+        t: row.median,
+        label: `curl ${fmtSeconds(row.median)}`,
+      });
+      return;
+    }
+    const trace = traced[i]?.trace ?? [];
+    panel.series.push({ script: c.script, points: completionCurve(trace) });
+    if (row.ideal && !panel.rules.some((rule) => rule.t === row.ideal)) {
+      panel.rules.push({
+        t: row.ideal,
+        label: `ideal ${fmtSeconds(row.ideal)}`,
+      });
+    }
+  });
+  for (const panel of panels.values()) {
+    panel.subtitle = concurrencies(panel, rows);
+  }
+  return [...panels.values()];
+}
+
+/** "676 codes · concurrent requests: sequential 1, threadpool 30 · dot: last one". */
+function concurrencies(panel: ChartPanel, rows: Row[]): string {
+  const mine = rows.filter((row) =>
+    row.scenario === panel.title && row.script !== "curl"
+  );
+  const concurrency = mine.map((row) => `${row.script} ${row.concurrency}`);
+  return `${mine[0]?.codes} codes · concurrent requests: ` +
+    concurrency.join(", ") + " · dot: last one";
+}
+
+/** Seconds for a label: "0.14 s", "13 s". */
+function fmtSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(2))} s`;
 }
 
 /** The whole chart as a standalone SVG document. */

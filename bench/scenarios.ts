@@ -1,0 +1,117 @@
+/**
+ * What `deno task bench` runs: scenarios (a command line against one kind of
+ * server, for some scripts) and the cases they make, one row of the table
+ * each.
+ *
+ * @module
+ */
+
+import type { ServerOptions } from "../slow_server.ts";
+
+/** The book's three servers. */
+export type ServerLabel = "LOCAL" | "DELAY" | "ERROR";
+
+/** The servers of the book, as `startServer` options; ERROR is seeded so runs replay. */
+export const SERVERS: Readonly<Record<ServerLabel, ServerOptions>> = {
+  LOCAL: {},
+  DELAY: { delay: 0.5 },
+  ERROR: { delay: 0.5, delayRate: 0.5, errorRate: 0.25, seed: 2024 },
+};
+
+/** Seconds every DELAY response waits: the unit of the ideal time. */
+export const DELAY_SECONDS = 0.5;
+
+/** A command line to time, against one kind of server, for some scripts. */
+export interface Scenario {
+  /** Name for `--scenario`. */
+  id: string;
+  /** The server the scripts download from. */
+  server: ServerLabel;
+  /** The scripts' arguments, besides `-s URL`. */
+  args: string[];
+  /** The scripts timed: "sequential", "threadpool", "asyncio". */
+  scripts: string[];
+  /** The scripts still run by `--quick`. */
+  quick: string[];
+}
+
+const ALL_SCRIPTS = ["sequential", "threadpool", "asyncio"];
+const POOLS = ["threadpool", "asyncio"];
+
+/** What the bench runs, in order. */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: "local",
+    server: "LOCAL",
+    args: ["-e"],
+    scripts: ALL_SCRIPTS,
+    quick: ALL_SCRIPTS,
+  },
+  {
+    id: "delay-m30",
+    server: "DELAY",
+    args: ["-e", "-m", "30"],
+    scripts: POOLS,
+    quick: [],
+  },
+  {
+    id: "delay-m1000",
+    server: "DELAY",
+    args: ["-e", "-m", "1000"],
+    scripts: POOLS,
+    quick: POOLS,
+  },
+  {
+    id: "delay-b",
+    server: "DELAY",
+    args: ["B"],
+    scripts: ["sequential"],
+    quick: ["sequential"],
+  },
+  {
+    id: "error",
+    server: "ERROR",
+    args: ["-e"],
+    scripts: ALL_SCRIPTS,
+    // Sequential and asyncio (5 at a time) take minutes against ERROR.
+    quick: ["threadpool"],
+  },
+];
+
+/** One scenario and one script (or "curl"): a row of the table. */
+export interface Case {
+  scenario: Scenario;
+  script: string;
+}
+
+/** The scenarios that `--scenario` names: an id, or a server label for all of its scenarios. */
+export function pickScenarios(names: string[]): Scenario[] {
+  if (names.length === 0) return [...SCENARIOS];
+  const wanted = new Set(names.map((name) => name.toLowerCase()));
+  return SCENARIOS.filter((s) =>
+    wanted.has(s.id) || wanted.has(s.server.toLowerCase())
+  );
+}
+
+/** The rows to run: curl joins LOCAL when it is installed. */
+export function planCases(
+  scenarios: Scenario[],
+  quick: boolean,
+  curl: boolean,
+): Case[] {
+  return scenarios.flatMap((scenario) => {
+    const scripts = quick ? scenario.quick : scenario.scripts;
+    const withCurl = curl && scenario.server === "LOCAL" ? ["curl"] : [];
+    return [...withCurl, ...scripts].map((script) => ({ scenario, script }));
+  });
+}
+
+/** The scenario's command line as the table shows it: "DELAY -e -m 30". */
+export function scenarioLabel(scenario: Scenario): string {
+  return [scenario.server, ...scenario.args].join(" ");
+}
+
+/** A case as the progress line and the warnings show it. */
+export function label(c: Case): string {
+  return `${scenarioLabel(c.scenario)} ${c.script}`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The bench's results as the README shows them: a row per case out of its
+ * runs, the ratios to the ideal time and to the floors, and a Markdown
+ * table with the notes above it.
+ *
+ * @module
+ */
+
+import { decode, describeMemory } from "./memory.ts";
+import { CURL, type Run, type Setup } from "./runs.ts";
+import { type Case, DELAY_SECONDS, scenarioLabel } from "./scenarios.ts";
+
+/** A row of the table: a case and its runs. */
+export interface Row {
+  scenario: string;
+  script: string;
+  codes: number;
+  concurrency: number;
+  median: number;
+  min: number;
+  max: number;
+  ideal?: number;
+  ratioIdeal?: number;
+  ratioCurl?: number;
+  peak: number[];
+  memoryMiB: number;
+  problems: string[];
+  runs: Omit<Run, "trace">[];
+  /** Elapsed time of the run with `--trace` that the chart draws; not in the median. */
+  tracedElapsed?: number;
+}
+
+/** The median of `values`: the middle one, or the mean of the two middle ones. */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = values.toSorted((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Best possible time when every response takes `delay` s: full rounds of `concurrency` requests. */
+export function ideal(
+  codes: number,
+  concurrency: number,
+  delay: number,
+): number {
+  return Math.ceil(codes / concurrency) * delay;
+}
+
+/** Makes a row of the table out of a case's runs. */
+export function summarize(c: Case, runs: Run[], traced?: Run): Row {
+  const times = runs.map((run) => run.elapsed);
+  const { codes, concurrency } = runs[0];
+  const idealTime = c.scenario.server === "DELAY"
+    ? ideal(codes, concurrency, DELAY_SECONDS)
+    : undefined;
+  const mid = median(times);
+  return {
+    scenario: scenarioLabel(c.scenario),
+    script: c.script,
+    codes,
+    concurrency,
+    median: mid,
+    min: Math.min(...times),
+    max: Math.max(...times),
+    ideal: idealTime,
+    ratioIdeal: idealTime ? mid / idealTime : undefined,
+    peak: runs.map((run) => run.peak),
+    memoryMiB: median(runs.map((run) => run.memoryKiB)) / 1024,
+    problems: [
+      ...runs.flatMap((run, i) =>
+        run.problems.map((p) => `run ${i + 1}: ${p}`)
+      ),
+      ...(traced?.problems ?? []).map((p) => `traced run: ${p}`),
+    ],
+    runs: runs.map(({ trace: _, ...rest }) => rest),
+    tracedElapsed: traced?.elapsed,
+  };
+}
+
+/** Fills in the ratio to the curl floor of the LOCAL rows. */
+export function addCurlRatios(rows: Row[]): void {
+  const floor = rows.find((row) => row.script === "curl")?.median;
+  if (!floor) return;
+  for (const row of rows) {
+    if (row.scenario.startsWith("LOCAL")) row.ratioCurl = row.median / floor;
+  }
+}
+
+/** `a–b`, or `a` when both are the same. */
+function range(values: number[], digits = 0): string {
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  return lo === hi
+    ? lo.toFixed(digits)
+    : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+}
+
+/** The Markdown table of the rows. */
+export function markdownTable(rows: Row[]): string {
+  const head = [
+    "scenario",
+    "script",
+    "codes",
+    "concurrency",
+    "median s",
+    "min–max s",
+    "ideal s",
+    "× ideal",
+    "× curl",
+    "server peak",
+    "peak RSS MiB",
+    "check",
+  ];
+  const ratio = (value?: number) => value ? value.toFixed(2) : "";
+  const lines = rows.map((row) => [
+    row.scenario,
+    row.script,
+    String(row.codes),
+    String(row.concurrency),
+    row.median.toFixed(2),
+    range([row.min, row.max], 2),
+    row.ideal?.toFixed(1) ?? "",
+    ratio(row.ratioIdeal),
+    ratio(row.ratioCurl),
+    range(row.peak),
+    row.memoryMiB.toFixed(0),
+    row.problems.length ? `**${row.problems.join("; ")}**` : "ok",
+  ]);
+  const align = head.map((_, i) =>
+    i < 2 || i === head.length - 1 ? "---" : "--:"
+  );
+  return [head, align, ...lines].map((cells) => `| ${cells.join(" | ")} |`)
+    .join("\n");
+}
+
+/** The machine the numbers come from. */
+export async function machine(): Promise<Record<string, string | number>> {
+  const { total } = Deno.systemMemoryInfo();
+  const curl = await new Deno.Command(CURL, { args: ["--version"] }).output()
+    .then((out) => decode(out.stdout).split(" ").slice(0, 2).join(" "))
+    .catch(() => "none");
+  return {
+    cores: navigator.hardwareConcurrency,
+    memoryGiB: Number((total / 2 ** 30).toFixed(1)),
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+    deno: Deno.version.deno,
+    curl,
+  };
+}
+
+/** The lines above the table: date, machine, how things were measured. */
+export function preamble(
+  date: Date,
+  info: Record<string, string | number>,
+  repeat: number,
+  { method, workdir }: Setup,
+): string {
+  const when = date.toISOString().slice(0, 16).replace("T", " ");
+  return [
+    `### flags2 benchmark, ${when} UTC`,
+    "",
+    `Machine: ${info.cores} cores, ${info.memoryGiB} GiB of memory, ` +
+    `${info.os}; Deno ${info.deno}, ${info.curl}.`,
+    `${repeat} run(s) per row, without \`--trace\`; one more run with it ` +
+    "draws the chart and is checked too. Time: the `Elapsed time` the " +
+    "script prints (curl: the whole process, timed by the bench); ideal: " +
+    `ceil(codes / concurrency) × ${DELAY_SECONDS} s. Server peak: most ` +
+    "requests the server held at once. Memory: " + describeMemory(method) +
+    `. Working folders in ${workdir ?? "the system's temp folder"}.`,
+    "",
+  ].join("\n");
+}
