@@ -12,12 +12,12 @@ import { Semaphore } from "es-toolkit";
 import {
   type Counter,
   DownloadStatus,
-  interrupted,
   main,
   newCounter,
   saveFlag,
   tqdm,
 } from "./flags2_common.ts";
+import { interrupted } from "./lib/interrupt.ts";
 import { errorMessage, getFlag, HTTPStatusError } from "./flags2_sequential.ts";
 import { asCompleted, type Future } from "./futures.ts";
 

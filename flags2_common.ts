@@ -10,6 +10,7 @@
 import type { Command } from "commander";
 // @ts-types="npm:@types/cli-progress@3.11.6"
 import type { GenericFormatter } from "cli-progress";
+import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 
 /** How one download ended. */
 export const DownloadStatus = {
@@ -58,15 +59,6 @@ const TRACE_VAR = "FLAGS2_TRACE";
 /** Raised for a command line that makes no sense; `main` prints it. */
 export class UsageError extends Error {
   override name = "UsageError";
-}
-
-/** Aborted by Ctrl-C. Every thread listens, so Workers stop their requests too. */
-export const interrupted: AbortSignal = listenForCtrlC();
-
-function listenForCtrlC(): AbortSignal {
-  const controller = new AbortController();
-  Deno.addSignalListener("SIGINT", () => controller.abort());
-  return controller.signal;
 }
 
 /** A counter with every status at zero. */
@@ -393,6 +385,7 @@ export async function main(
   initialReport(ccList, actualReq, args.server, args.baseUrl);
   await makeDestDir();
   if (args.trace) startTrace(args.trace);
+  listenForCtrlC();
   const t0 = performance.now();
   const counter = await downloadMany(
     ccList,

@@ -12,13 +12,13 @@
 import {
   type Counter,
   DownloadStatus,
-  interrupted,
   main,
   newCounter,
   saveFlag,
   tqdm,
   traceSpan,
 } from "./flags2_common.ts";
+import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 
 const DEFAULT_CONCUR_REQ = 1;
 const MAX_CONCUR_REQ = 1;
@@ -43,7 +43,7 @@ export async function getFlag(
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
   const signal = AbortSignal.any([
     AbortSignal.timeout(TIMEOUT * 1000),
-    interrupted,
+    listenForCtrlC(), // in a Worker, its first request listens
   ]);
   using span = traceSpan(cc);
   const resp = await fetch(url, { signal });

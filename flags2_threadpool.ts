@@ -9,11 +9,11 @@
 import {
   type Counter,
   DownloadStatus,
-  interrupted,
   main,
   newCounter,
   tqdm,
 } from "./flags2_common.ts";
+import { interrupted } from "./lib/interrupt.ts";
 import { downloadOne, errorMessage } from "./flags2_sequential.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 

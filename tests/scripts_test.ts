@@ -470,3 +470,49 @@ Deno.test("--trace FILE: one JSON line per request", async () => {
     )
   ));
 });
+
+/** The project's modules that a reader or a test may import: the root's, lib/ and tools/. */
+async function projectModules(): Promise<URL[]> {
+  const modules = [];
+  for (const folder of ["./", "./lib/", "./tools/"]) {
+    const dir = new URL(`../${folder}`, import.meta.url);
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".ts")) {
+        modules.push(new URL(entry.name, dir));
+      }
+    }
+  }
+  return modules;
+}
+
+Deno.test("importing any module installs no Ctrl-C listener: SIGINT kills as by default", async () => {
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const modules = await projectModules();
+  assert.ok(modules.some((url) => url.href.endsWith("/lib/interrupt.ts")));
+  await settleAll(modules.map(async (url) => {
+    const code = `await import(${JSON.stringify(url.href)});
+      console.log("imported");
+      setTimeout(() => {}, 60_000);`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", config, code],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const stdout = child.stdout.pipeThrough(new TextDecoderStream());
+    let printed = "";
+    for await (const chunk of stdout) {
+      printed += chunk;
+      if (printed.includes("imported")) break; // stops reading: no pipe to fill
+    }
+    if (printed.includes("imported")) child.kill("SIGINT");
+    // A listener would keep it alive for the 60 s timer: kill it after 20.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const status = await child.status;
+    clearTimeout(killer);
+    const why = `${url.pathname}\n${printed}${await stderr}`;
+    assert.ok(printed.includes("imported"), why);
+    assert.equal(status.signal, "SIGINT", why);
+  }));
+});
