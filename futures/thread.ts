@@ -1,0 +1,266 @@
+/**
+ * `ThreadPoolExecutor` on Web Workers, which stand in for Python's threads
+ * (`concurrent/futures/thread.py`). Unlike CPython's threads, Workers run
+ * JavaScript in parallel; unlike them too, each costs about 30 ms of this
+ * thread's time to create and about 8 MiB to keep.
+ *
+ * @module
+ */
+import {
+  BrokenExecutor,
+  type Call,
+  Executor,
+  Future,
+  rebuildError,
+  ShutdownError,
+} from "./base.ts";
+import type { Outcome } from "./thread_worker.ts";
+
+const WORKER_URL = new URL("./thread_worker.ts", import.meta.url);
+/** What one more Worker costs: `new Worker()` blocks this thread ~30 ms. */
+const WORKER_COST_MS = 30;
+
+/** A Worker of the pool died while it ran a call, as Python's `BrokenThreadPool`. */
+export class BrokenThreadPool extends BrokenExecutor {
+  override name = "BrokenThreadPool";
+}
+
+interface Task extends Call {
+  future: Future<unknown>;
+}
+
+/**
+ * Runs functions exported by one module on a pool of at most `maxWorkers`
+ * Workers, one call per Worker at a time, as Python's `ThreadPoolExecutor`.
+ *
+ * @example Two calls on two Workers
+ * ```ts
+ * import { ThreadPoolExecutor } from "../futures.ts";
+ * import { sleep } from "../tests/fixtures/tasks.ts";
+ *
+ * await using executor = new ThreadPoolExecutor(2, import.meta.resolve("../tests/fixtures/tasks.ts"));
+ * const future = executor.submit(sleep, 10, "done");
+ * console.log(await future.result()); // "done"
+ * for await (const ms of executor.map(sleep, [20, 10])) console.log(ms); // 20, 10
+ * ```
+ */
+export class ThreadPoolExecutor extends Executor {
+  readonly #maxWorkers: number;
+  readonly #module: string;
+  readonly #queue: Task[] = [];
+  readonly #idle: Worker[] = [];
+  /** The calls posted to each busy Worker; the first one is running. */
+  readonly #busy = new Map<Worker, Task[]>();
+  readonly #pending = new Set<Future<unknown>>();
+  #exports?: Promise<Record<string, unknown>>;
+  #workersCreated = 0;
+  #peakRunning = 0;
+  #callsDone = 0;
+  #callMsTotal = 0;
+  #growing = false;
+  #shutdown = false;
+
+  /**
+   * A pool that runs the exports of `module`.
+   *
+   * @param maxWorkers the most Workers it creates.
+   * @param module the URL of the module whose exported functions it runs.
+   * @throws {RangeError} if `maxWorkers` is less than 1.
+   */
+  constructor(maxWorkers: number, module: string | URL) {
+    super();
+    if (!(maxWorkers >= 1)) throw new RangeError("maxWorkers must be >= 1");
+    this.#maxWorkers = maxWorkers;
+    this.#module = String(module);
+  }
+
+  /** How many Workers this pool has created so far. */
+  get workersCreated(): number {
+    return this.#workersCreated;
+  }
+
+  /** The most calls that ran at once, each on its own Worker. */
+  get peakRunning(): number {
+    return this.#peakRunning;
+  }
+
+  /**
+   * Schedules `fn(...args)` on a Worker.
+   *
+   * @param fn a named function that the pool's module exports.
+   * @param args its arguments, which must survive structured cloning.
+   * @returns the future of the call.
+   * @throws {ShutdownError} after `shutdown`.
+   * @throws {TypeError} if `fn` has no name.
+   */
+  submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Future<Awaited<R>> {
+    if (this.#shutdown) {
+      throw new ShutdownError("cannot schedule new futures after shutdown");
+    }
+    if (!fn.name) {
+      throw new TypeError("submit needs a named, exported function");
+    }
+    const future = new Future<Awaited<R>>();
+    const task: Task = {
+      future: future as Future<unknown>,
+      name: fn.name,
+      args,
+    };
+    this.#queue.push(task);
+    this.#pending.add(task.future);
+    future.addDoneCallback(() => this.#pending.delete(task.future));
+    this.#dispatch();
+    return future;
+  }
+
+  /**
+   * Waits for the submitted calls, then terminates every Worker.
+   *
+   * @param options `cancelFutures`: cancel the calls no Worker has taken.
+   */
+  async shutdown({ cancelFutures = false } = {}): Promise<void> {
+    this.#shutdown = true;
+    if (cancelFutures) {
+      for (const task of this.#queue.splice(0)) task.future.cancel();
+    }
+    await Promise.allSettled([...this.#pending].map((f) => f.result()));
+    for (const worker of this.#idle.splice(0)) worker.terminate();
+  }
+
+  /** Python's core: idle Workers take queued calls, then the pool adjusts its size; plus one tuning. */
+  #dispatch(): void {
+    this.#startQueued();
+    if (this.#shortCalls()) this.#holdNext();
+    this.#adjustWorkerCount();
+  }
+
+  #startQueued(): void {
+    while (this.#idle.length) {
+      const task = this.#nextTask();
+      if (!task) return;
+      this.#post(this.#idle.pop()!, task);
+    }
+  }
+
+  /** Short calls: each busy Worker also holds its next one, so it never waits a message round trip for this thread. */
+  #holdNext(): void {
+    for (const [worker, tasks] of this.#busy) {
+      if (tasks.length > 1) continue;
+      const task = this.#nextTask();
+      if (!task) return;
+      this.#post(worker, task);
+    }
+  }
+
+  /** The next queued call that was not cancelled, now marked running. */
+  #nextTask(): Task | undefined {
+    while (this.#queue.length) {
+      const task = this.#queue.shift()!;
+      if (task.future.setRunningOrNotifyCancel()) return task;
+    }
+  }
+
+  /** Adds a Worker when one would pay off: at once for the first, then one per turn of the event loop, so replies are handled while the pool grows. */
+  #adjustWorkerCount(): void {
+    if (this.#growing || !this.#shouldGrow()) return;
+    if (this.#size() === 0) {
+      this.#idle.push(this.#newWorker());
+      return this.#startQueued();
+    }
+    this.#growing = true;
+    setTimeout(() => {
+      this.#growing = false;
+      if (this.#shouldGrow()) this.#idle.push(this.#newWorker());
+      this.#dispatch();
+    });
+  }
+
+  /** Whether a call waits, no Worker is idle, and one more Worker would pay off. */
+  #shouldGrow(): boolean {
+    if (!this.#queue.length || this.#idle.length) return false;
+    const size = this.#size();
+    if (size >= this.#maxWorkers) return false;
+    // While this thread is blocked creating a Worker, the others sit idle once
+    // their call is done: calls shorter than that are better left to them.
+    return size === 0 || !this.#shortCalls();
+  }
+
+  #size(): number {
+    return this.#idle.length + this.#busy.size;
+  }
+
+  /** Whether calls take less time than a Worker costs, so far. */
+  #shortCalls(): boolean {
+    return this.#callsDone > 0 &&
+      this.#callMsTotal / this.#callsDone < WORKER_COST_MS;
+  }
+
+  #newWorker(): Worker {
+    const worker = new Worker(WORKER_URL, {
+      type: "module",
+      name: this.#module,
+    });
+    this.#workersCreated += 1;
+    worker.onmessage = ({ data }: MessageEvent<Outcome>) => {
+      this.#callsDone += 1;
+      this.#callMsTotal += data.ms;
+      const { future } = this.#finish(worker);
+      if ("value" in data) future.setResult(data.value);
+      else void this.#rebuild(data.error).then((e) => future.setException(e));
+    };
+    worker.onerror = (event) => {
+      // The Worker itself failed (its module did not load, or a stray error
+      // escaped a call): drop it, and a new one is made if work waits.
+      event.preventDefault();
+      const [task, ...held] = this.#busy.get(worker) ?? [];
+      this.#busy.delete(worker);
+      const idle = this.#idle.indexOf(worker);
+      if (idle >= 0) this.#idle.splice(idle, 1);
+      worker.terminate();
+      this.#queue.unshift(...held);
+      task?.future.setException(
+        new BrokenThreadPool(`a Worker died: ${event.message}`),
+      );
+      this.#dispatch();
+    };
+    return worker;
+  }
+
+  #post(worker: Worker, task: Task): void {
+    const tasks = this.#busy.get(worker);
+    if (tasks) tasks.push(task);
+    else this.#busy.set(worker, [task]);
+    this.#peakRunning = Math.max(this.#peakRunning, this.#busy.size);
+    try {
+      worker.postMessage({ name: task.name, args: task.args } satisfies Call);
+    } catch (exc) { // arguments that cannot be cloned
+      this.#busy.get(worker)!.pop();
+      if (!this.#busy.get(worker)!.length) {
+        this.#busy.delete(worker);
+        this.#idle.push(worker);
+      }
+      task.future.setException(exc);
+    }
+  }
+
+  /** Takes `worker`'s finished call off it (idle again if it holds no other), then dispatches. */
+  #finish(worker: Worker): Task {
+    const tasks = this.#busy.get(worker)!;
+    const task = tasks.shift()!;
+    if (!tasks.length) {
+      this.#busy.delete(worker);
+      this.#idle.push(worker);
+    }
+    this.#dispatch();
+    return task;
+  }
+
+  /** The error of a call, of its class again when the pool's module exports it. */
+  async #rebuild(fields: Parameters<typeof rebuildError>[0]): Promise<Error> {
+    this.#exports ??= import(this.#module).catch(() => ({}));
+    return rebuildError(fields, await this.#exports);
+  }
+}
