@@ -1,0 +1,110 @@
+/**
+ * Download the flags of the 20 most populous countries, one after the other:
+ * the sequential script of *Fluent Python*'s `flags.py` (Example 17-2).
+ *
+ *     deno run -A flags.ts [-s LABEL|URL]
+ *
+ * `saveFlag`, `getFlag`, `show` and `main` serve the threadpool and asyncio
+ * versions too. The codes, the servers that `-s` names (default LOCAL; or a
+ * whole base URL) and the `downloads/` folder are those of `flags2_common.ts`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { DEST_DIR, POP20_CC, SERVERS } from "./flags2_common.ts";
+
+/** Where `main` puts the base URL that `-s` names, for Workers to read too. */
+const BASE_URL_VAR = "FLAGS_BASE_URL";
+
+/** Saves `img` as `downloads/{filename}`. */
+export function saveFlag(img: Uint8Array, filename: string): void {
+  Deno.writeFileSync(`${DEST_DIR}/${filename}`, img);
+}
+
+/**
+ * Fetches the flag of `cc` from the server that `-s` named.
+ * @throws {Deno.errors.Http} when the server answers with an error status.
+ */
+export async function getFlag(cc: string): Promise<Uint8Array> {
+  const baseUrl = Deno.env.get(BASE_URL_VAR) ?? SERVERS.LOCAL;
+  const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
+  const resp = await fetch(url);
+  if (!resp.ok) {
+    await resp.body?.cancel();
+    const problem = `HTTP error ${resp.status} - ${resp.statusText}`;
+    throw new Deno.errors.Http(`${problem} for ${cc}`);
+  }
+  return await resp.bytes();
+}
+
+/** Prints `text` and a space, with no newline, at once. */
+export function show(text: string): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(`${text} `));
+}
+
+/** Downloads and saves the flags of `ccList` one at a time, in order; returns how many. */
+export async function downloadMany(ccList: string[]): Promise<number> {
+  for (const cc of ccList.toSorted()) {
+    const image = await getFlag(cc);
+    show(cc);
+    saveFlag(image, `${cc.toLowerCase()}.gif`);
+  }
+  return ccList.length;
+}
+
+/**
+ * Reads `-s`, runs `downloadMany` on `POP20_CC` and prints how many flags it
+ * saved and how long it took. A bad option: one line and exit 2; a failed
+ * download: one line and exit 1.
+ *
+ * @example
+ * ```ts
+ * if (import.meta.main) await main(downloadMany);
+ * ```
+ */
+export async function main(
+  downloadMany: (ccList: string[]) => Promise<number>,
+): Promise<void> {
+  const baseUrl = serverUrl(Deno.args);
+  Deno.env.set(BASE_URL_VAR, baseUrl);
+  await Deno.mkdir(DEST_DIR, { recursive: true });
+  const t0 = performance.now();
+  let count;
+  try {
+    count = await downloadMany(POP20_CC);
+  } catch (exc) {
+    console.error(
+      `*** Download from ${baseUrl} failed: ${(exc as Error).message}`,
+    );
+    Deno.exit(1);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  console.log(`\n${count} flags downloaded in ${elapsed.toFixed(2)}s`);
+}
+
+/** The base URL that `-s LABEL` or `-s URL` names, LOCAL by default; else one line and exit 2. */
+function serverUrl(args: string[]): string {
+  let server: string;
+  try {
+    const options = { server: { type: "string", short: "s" } } as const;
+    server = parseArgs({ args, options }).values.server ?? "LOCAL";
+  } catch (exc) {
+    usageExit((exc as Error).message);
+  }
+  if (/^https?:\/\//i.test(server)) return server.replace(/\/+$/, "");
+  const url = SERVERS[server.toUpperCase()];
+  if (!url) usageExit(`unknown server '${server}'`);
+  return url;
+}
+
+/** Prints `problem` and the usage on one line, then exits with status 2. */
+function usageExit(problem: string): never {
+  const script = Deno.mainModule.split("/").at(-1);
+  const labels = Object.keys(SERVERS).sort().join(", ");
+  console.error(
+    `*** Usage error: ${problem} (usage: ${script} [-s LABEL|URL], LABEL one of ${labels})`,
+  );
+  Deno.exit(2);
+}
+
+if (import.meta.main) await main(downloadMany);

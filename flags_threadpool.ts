@@ -1,0 +1,31 @@
+/**
+ * Download the flags of the 20 most populous countries on a pool of Web
+ * Workers, which stand in for threads: *Fluent Python*'s
+ * `flags_threadpool.py` (Example 17-3), with `executor.map`.
+ *
+ *     deno run -A flags_threadpool.ts [-s LABEL|URL]
+ *
+ * @module
+ */
+import { getFlag, main, saveFlag, show } from "./flags.ts";
+import { ThreadPoolExecutor } from "./futures.ts";
+
+const MAX_WORKERS = 20;
+
+/** Downloads, shows and saves the flag of `cc` (in a Worker); returns `cc`. */
+export async function downloadOne(cc: string): Promise<string> {
+  const image = await getFlag(cc);
+  show(cc);
+  saveFlag(image, `${cc.toLowerCase()}.gif`);
+  return cc;
+}
+
+/** Maps `downloadOne` over `ccList` on at most 20 Workers; returns how many flags came back. */
+export async function downloadMany(ccList: string[]): Promise<number> {
+  const workers = Math.min(MAX_WORKERS, ccList.length);
+  await using executor = new ThreadPoolExecutor(workers, import.meta.url);
+  const res = executor.map(downloadOne, ccList.toSorted());
+  return (await Array.fromAsync(res)).length;
+}
+
+if (import.meta.main) await main(downloadMany);

@@ -1,0 +1,131 @@
+/**
+ * End-to-end tests of the chapter's first scripts (`flags.ts`,
+ * `flags_threadpool.ts`, `flags_asyncio.ts`), run as a reader runs them:
+ * `deno run -A SCRIPT -s URL` from a fresh temporary directory, against a
+ * real slow_server.ts server on 127.0.0.1.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { startServer } from "../slow_server.ts";
+import { POP20_CC } from "../flags2_common.ts";
+import {
+  assertGoodDownloads,
+  freePort,
+  lines,
+  listDir,
+  LOCALHOST,
+  repoPath,
+  runDeno,
+  type RunResult,
+  settleAll,
+  tempDir,
+} from "../tools/harness.ts";
+
+const DOWNLOADERS = ["flags.ts", "flags_threadpool.ts", "flags_asyncio.ts"];
+const LAST_LINE = /^20 flags downloaded in \d+\.\d\ds$/;
+const POP20_GIFS = POP20_CC.map((cc) => `${cc.toLowerCase()}.gif`).sort();
+
+/** Runs the root file `script` with `args` from a fresh temporary directory, then `check`s the result there. */
+async function inTempDir(
+  script: string,
+  args: string[],
+  check: (result: RunResult, cwd: string) => void | Promise<void>,
+): Promise<void> {
+  await using dir = await tempDir();
+  await check(await runDeno(repoPath(script), args, dir.path), dir.path);
+}
+
+/** A description of a run for assertion messages. */
+function describe(script: string, result: RunResult): string {
+  return `${script}: exit ${result.code}\n--- stdout\n${result.stdout}` +
+    `--- stderr\n${result.stderr}`;
+}
+
+Deno.test("flags, flags_threadpool, flags_asyncio: 20 codes on one line, 20 flags byte for byte, the count and time", async () => {
+  await using server = await startServer(LOCALHOST);
+  await settleAll(
+    DOWNLOADERS.map((script) =>
+      inTempDir(script, ["-s", server.url], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 0, why);
+        assert.equal(result.stderr, "", why);
+        const [codes, last, ...more] = lines(result.stdout);
+        assert.deepEqual(more, [], why);
+        const shown = codes.trimEnd().split(" ");
+        if (script === "flags.ts") assert.deepEqual(shown, POP20_CC.toSorted());
+        else assert.deepEqual(shown.toSorted(), POP20_CC.toSorted(), why);
+        assert.match(last, LAST_LINE, why);
+        assert.deepEqual(await assertGoodDownloads(cwd), POP20_GIFS, why);
+      })
+    ),
+  );
+});
+
+Deno.test("no server listening: one line on stderr, exit 1, nothing saved", async () => {
+  const url = `http://127.0.0.1:${freePort()}/flags`;
+  await settleAll(
+    DOWNLOADERS.map((script) =>
+      inTempDir(script, ["-s", url], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 1, why);
+        assert.equal(result.stdout, "", why);
+        assert.deepEqual(lines(result.stderr), [
+          `*** Download from ${url} failed: fetch failed`,
+        ], why);
+        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
+      })
+    ),
+  );
+});
+
+Deno.test("an error status stops the run: one line naming it, exit 1", async () => {
+  await using server = await startServer(LOCALHOST);
+  const url = `${server.url}/nowhere`;
+  await settleAll(
+    DOWNLOADERS.map((script) =>
+      inTempDir(script, ["-s", `${url}/`], async (result, cwd) => {
+        const why = describe(script, result);
+        assert.equal(result.code, 1, why);
+        assert.deepEqual(lines(result.stderr).length, 1, why);
+        assert.match(
+          result.stderr,
+          /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found for [A-Z]{2}\n$/,
+          why,
+        );
+        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
+      })
+    ),
+  );
+});
+
+Deno.test("bad options: one usage line, exit 2, no downloads folder", async () => {
+  const cases: [string[], string][] = [
+    [["-x"], "Unknown option '-x'"],
+    [["-s"], "Option '-s, --server <value>' argument missing"],
+    [["-s", "nowhere"], "unknown server 'nowhere'"],
+    [["BR"], "Unexpected argument 'BR'."],
+  ];
+  await settleAll(
+    DOWNLOADERS.flatMap((script) =>
+      cases.map(([args, problem]) =>
+        inTempDir(script, args, async (result, cwd) => {
+          const why = describe(script, result);
+          assert.equal(result.code, 2, why);
+          assert.equal(result.stdout, "", why);
+          const [line, ...more] = lines(result.stderr);
+          assert.deepEqual(more, [], why);
+          assert.ok(line.startsWith(`*** Usage error: ${problem}`), why);
+          assert.ok(
+            line.endsWith(
+              `(usage: ${script} [-s LABEL|URL], LABEL one of DELAY, ERROR, LOCAL, REMOTE)`,
+            ),
+            why,
+          );
+          assert.deepEqual(await listDir(cwd), [], why);
+        })
+      )
+    ),
+  );
+});
