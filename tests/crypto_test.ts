@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { arcfour } from "../arcfour.ts";
-import { lines } from "./_run.ts";
+import { lines } from "../tools/harness.ts";
 
 /** A script of the repository's root, by file name. */
 function rootScript(name: string): string {

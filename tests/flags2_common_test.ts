@@ -17,7 +17,7 @@ import {
   processArgs,
   UsageError,
 } from "../flags2_common.ts";
-import { lines, listDir, tempDir, zipGifs } from "./_run.ts";
+import { lines, listDir, tempDir, zipGifs } from "../tools/harness.ts";
 
 const CC_MESSAGE = "each CC argument must be A to Z or AA to ZZ.";
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -24,7 +24,7 @@ import {
   tempDir,
   total,
   zipGifs,
-} from "./_run.ts";
+} from "../tools/harness.ts";
 
 const LOCALHOST = { port: 0, hostname: "127.0.0.1", quiet: true } as const;
 const DASHES = "-".repeat(20);
