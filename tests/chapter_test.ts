@@ -129,3 +129,41 @@ Deno.test("bad options: one usage line, exit 2, no downloads folder", async () =
     ),
   );
 });
+
+Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is done, stamped lines, loiters overlap", async () => {
+  await using dir = await tempDir();
+  const t0 = performance.now();
+  const result = await runDeno(repoPath("demo_executor_map.ts"), [], dir.path);
+  const elapsed = (performance.now() - t0) / 1000;
+  const why = describe("demo_executor_map.ts", result);
+  assert.equal(result.code, 0, why);
+  assert.equal(result.stderr, "", why);
+  const out = lines(result.stdout);
+  for (const line of out) assert.match(line, /^\[\d\d:\d\d:\d\d\] /, why);
+  const text = out.map((line) => line.slice(11));
+  assert.equal(text[0], "Script starting.", why);
+  assert.ok(
+    text.indexOf("results: Object [AsyncGenerator] {}") <
+      text.indexOf("Waiting for individual results:"),
+    why,
+  );
+  const results = text.filter((line) => line.startsWith("result "));
+  assert.deepEqual(
+    results,
+    [0, 1, 2, 3, 4].map((i) => `result ${i}: ${i * 10}`),
+  );
+  for (let n = 0; n < 5; n++) {
+    const tabs = "\t".repeat(n);
+    const start = text.indexOf(
+      `${tabs}loiter(${n}): doing nothing for ${n}s...`,
+    );
+    const done = text.indexOf(`${tabs}loiter(${n}): done.`);
+    assert.ok(start >= 0 && start < done, `loiter(${n})\n${why}`);
+  }
+  assert.ok(
+    text.indexOf("result 3: 30") < text.indexOf("\t\t\t\tloiter(4): done."),
+    why,
+  );
+  assert.equal(out.length, 1 + 2 + 10 + 5, why);
+  assert.ok(elapsed < 7, `${elapsed.toFixed(2)}s\n${why}`);
+});
