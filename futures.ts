@@ -28,3 +28,4 @@ export {
   ShutdownError,
 } from "./futures/base.ts";
 export { BrokenThreadPool, ThreadPoolExecutor } from "./futures/thread.ts";
+export { BrokenProcessPool, ProcessPoolExecutor } from "./futures/process.ts";

@@ -9,16 +9,19 @@
 
 /** The error of a future cancelled before it ran, as Python's `CancelledError`. */
 export class CancelledError extends Error {
+  /** Shown in stack traces, and how the class is found again across threads. */
   override name = "CancelledError";
 }
 
 /** Thrown by `submit` after `shutdown`, where Python raises `RuntimeError`. */
 export class ShutdownError extends Error {
+  /** Shown in stack traces, and how the class is found again across threads. */
   override name = "ShutdownError";
 }
 
 /** A pool that can run nothing more, as Python's `BrokenExecutor`. */
 export class BrokenExecutor extends Error {
+  /** Shown in stack traces, and how the class is found again across threads. */
   override name = "BrokenExecutor";
 }
 
@@ -351,8 +354,11 @@ function newError(
   message: string,
   exports: Record<string, unknown>,
 ): Error {
-  const cls = [exports[name], (globalThis as Record<string, unknown>)[name]]
-    .find(isErrorClass);
+  const cls = [
+    exports[name],
+    (globalThis as Record<string, unknown>)[name],
+    (Deno.errors as Record<string, unknown>)[name], // NotCapable, NotFound...
+  ].find(isErrorClass);
   if (cls) {
     // Constructors differ; the fields that crossed are set after.
     const error: Error = Object.create(cls.prototype);

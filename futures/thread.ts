@@ -22,6 +22,7 @@ const WORKER_COST_MS = 30;
 
 /** A Worker of the pool died while it ran a call, as Python's `BrokenThreadPool`. */
 export class BrokenThreadPool extends BrokenExecutor {
+  /** Shown in stack traces, and how the class is found again across threads. */
   override name = "BrokenThreadPool";
 }
 

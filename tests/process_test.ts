@@ -1,0 +1,273 @@
+/**
+ * Tests of `ProcessPoolExecutor` with real `deno` child processes running
+ * tests/fixtures/tasks.ts, and of futures from both pools in one
+ * `asCompleted`. Timing is never asserted: only order, counts and pids.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  asCompleted,
+  BrokenProcessPool,
+  CancelledError,
+  type Future,
+  ProcessPoolExecutor,
+  ShutdownError,
+  ThreadPoolExecutor,
+} from "../futures.ts";
+import {
+  crash,
+  exitNow,
+  fail,
+  HTTPStatusError,
+  identity,
+  pid,
+  sleep,
+  unclonable,
+} from "./fixtures/tasks.ts";
+
+const TASKS = new URL("./fixtures/tasks.ts", import.meta.url);
+const FUTURES = new URL("../futures.ts", import.meta.url);
+
+/** The error a future rejects with (fails if it resolves). */
+async function errorOf(future: Future<unknown>): Promise<Error> {
+  const exc = await future.exception();
+  assert.ok(exc instanceof Error, `not an Error: ${String(exc)}`);
+  return exc;
+}
+
+/** Whether a process with this pid is alive. */
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT"); // a signal that changes nothing
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a TypeScript `source` as a script with `permissions`; returns its status and outputs. */
+async function runSource(source: string, permissions: string[]) {
+  const dir = await Deno.makeTempDir({ prefix: "process_test_" });
+  try {
+    await Deno.writeTextFile(`${dir}/main.ts`, source);
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...permissions, `${dir}/main.ts`],
+      cwd: dir,
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code,
+      dir,
+      stdout: decoder.decode(stdout),
+      stderr: decoder.decode(stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("submit runs in another process; map yields in submission order", async () => {
+  await using executor = new ProcessPoolExecutor(2, TASKS);
+  const childPid = await executor.submit(pid).result();
+  assert.notEqual(childPid, Deno.pid);
+  const results = [];
+  for await (const value of executor.map(sleep, [300, 10, 50, 10])) {
+    results.push(value);
+  }
+  assert.deepEqual(results, [300, 10, 50, 10]);
+  assert.equal(executor.workersCreated, 2);
+  assert.equal(executor.peakRunning, 2);
+  // Values cross with structured-clone semantics, as with Workers.
+  const value = {
+    bytes: new Uint8Array([1, 2, 3]),
+    big: 10n,
+    when: new Date(0),
+  };
+  assert.deepEqual(await executor.submit(identity, value).result(), value);
+});
+
+Deno.test("errors cross the process boundary with their class and fields", async () => {
+  await using executor = new ProcessPoolExecutor(1, TASKS);
+  const exc = await errorOf(executor.submit(fail, "teapot", 418));
+  assert.ok(exc instanceof HTTPStatusError);
+  assert.equal(exc.status, 418);
+  assert.equal(exc.message, "teapot");
+  assert.match(exc.stack ?? "", /fixtures\/tasks\.ts/);
+  const clone = await errorOf(executor.submit(unclonable));
+  assert.equal(clone.name, "DataCloneError");
+  assert.equal(await executor.submit(identity, "after").result(), "after");
+});
+
+Deno.test("a child killed in the middle of a call: BrokenProcessPool, no hang", async () => {
+  const executor = new ProcessPoolExecutor(2, TASKS);
+  const childPid = await executor.submit(pid).result();
+  const running = executor.submit(sleep, 5_000, "never");
+  const queued = [1, 2, 3].map((i) => executor.submit(sleep, 5_000, i));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  Deno.kill(childPid, "SIGKILL");
+  const exc = await errorOf(running);
+  assert.ok(exc instanceof BrokenProcessPool);
+  assert.match(exc.message, /SIGKILL.*sleep\(\)/);
+  for (const future of queued) {
+    assert.ok((await errorOf(future)) instanceof BrokenProcessPool);
+  }
+  assert.throws(() => executor.submit(identity, 1), BrokenProcessPool);
+  await executor.shutdown();
+});
+
+Deno.test("Deno.exit or an uncaught error in a call breaks the pool", async () => {
+  for (
+    const submit of [
+      (executor: ProcessPoolExecutor) => executor.submit(exitNow, 3),
+      (executor: ProcessPoolExecutor) => executor.submit(crash, 10),
+    ]
+  ) {
+    await using executor = new ProcessPoolExecutor(1, TASKS);
+    const exc = await errorOf(submit(executor));
+    assert.ok(exc instanceof BrokenProcessPool, String(exc));
+    assert.match(exc.message, /exit status [13]/);
+  }
+});
+
+Deno.test("shutdown waits for the calls, then leaves no child process", async () => {
+  const executor = new ProcessPoolExecutor(3, TASKS);
+  const futures = Array.from({ length: 6 }, () => executor.submit(pid));
+  const queued = executor.submit(sleep, 100, "queued");
+  await executor.shutdown();
+  const pids = new Set(await Promise.all(futures.map((f) => f.result())));
+  assert.equal(await queued.result(), "queued");
+  assert.ok(pids.size >= 1 && pids.size <= 3);
+  for (const childPid of pids) assert.ok(!alive(childPid), `${childPid} lives`);
+  assert.throws(() => executor.submit(pid), ShutdownError);
+});
+
+Deno.test("shutdown({ cancelFutures: true }) cancels the calls no child has taken", async () => {
+  const executor = new ProcessPoolExecutor(1, TASKS);
+  const running = executor.submit(sleep, 300, "running");
+  const queued = [1, 2].map((i) => executor.submit(sleep, 300, i));
+  await executor.shutdown({ cancelFutures: true });
+  assert.equal(await running.result(), "running");
+  for (const future of queued) {
+    await assert.rejects(future.result(), CancelledError);
+    await assert.rejects(future.exception(), CancelledError); // as Python's
+  }
+});
+
+Deno.test("asCompleted takes futures of both pools and a plain promise", async () => {
+  await using threads = new ThreadPoolExecutor(1, TASKS);
+  await using processes = new ProcessPoolExecutor(1, TASKS);
+  const byPool = new Map<Future<number>, string>([
+    [threads.submit(pid), "thread"],
+    [processes.submit(pid), "process"],
+  ]);
+  const promise = Promise.resolve(Deno.pid);
+  const seen: [string, number][] = [];
+  for await (const future of asCompleted([...byPool.keys(), promise])) {
+    seen.push([byPool.get(future) ?? "promise", await future.result()]);
+  }
+  const pids = Object.fromEntries(seen);
+  assert.equal(seen.length, 3);
+  assert.equal(pids.thread, Deno.pid); // a Worker is a thread of this process
+  assert.equal(pids.promise, Deno.pid);
+  assert.notEqual(pids.process, Deno.pid);
+});
+
+Deno.test("a call's console.log reaches the parent's output; an idle pool does not keep it alive", async () => {
+  const { code, stdout, stderr } = await runSource(
+    `import { ProcessPoolExecutor } from ${JSON.stringify(FUTURES.href)};
+import { say } from ${JSON.stringify(TASKS.href)};
+const executor = new ProcessPoolExecutor(1, ${JSON.stringify(TASKS.href)});
+const said = await executor.submit(say, "hello from a child").result();
+console.log("returned:", said);
+// No shutdown: like Python's at exit, the idle child must not hold us.
+`,
+    ["-A"],
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "hello from a child\nreturned: hello from a child\n");
+});
+
+Deno.test("children get the parent's permissions, no more", async () => {
+  const { code, stdout, stderr } = await runSource(
+    `import { ProcessPoolExecutor } from ${JSON.stringify(FUTURES.href)};
+import { writeText } from ${JSON.stringify(TASKS.href)};
+await using executor = new ProcessPoolExecutor(1, ${
+      JSON.stringify(TASKS.href)
+    });
+const exc = await executor.submit(writeText, "written.txt", "x").exception();
+console.log(exc instanceof Deno.errors.NotCapable, (exc as Error).message);
+`,
+    ["--allow-read", "--allow-run", "--allow-env"],
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^true .*write/);
+});
+
+Deno.test("without --allow-run the pool cannot start: BrokenProcessPool says why", async () => {
+  const { code, stdout, stderr } = await runSource(
+    `import { ProcessPoolExecutor } from ${JSON.stringify(FUTURES.href)};
+import { pid } from ${JSON.stringify(TASKS.href)};
+await using executor = new ProcessPoolExecutor(1, ${
+      JSON.stringify(TASKS.href)
+    });
+const exc = await executor.submit(pid).exception();
+console.log((exc as Error).name, (exc as Error).message);
+`,
+    ["--allow-read", "--allow-env"],
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stdout,
+    /^BrokenProcessPool cannot start a child process: .*run/,
+  );
+});
+
+Deno.test("arguments that cannot be cloned fail the call, not the pool", async () => {
+  await using executor = new ProcessPoolExecutor(1, TASKS);
+  const exc = await errorOf(executor.submit(identity, () => 1));
+  assert.equal(exc.name, "DataCloneError");
+  assert.equal(await executor.submit(identity, "after").result(), "after");
+});
+
+Deno.test("no child outlives its parent, even one interrupted by Ctrl-C", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "process_test_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { ProcessPoolExecutor } from ${JSON.stringify(FUTURES.href)};
+import { pid, sleep } from ${JSON.stringify(TASKS.href)};
+await using executor = new ProcessPoolExecutor(2, ${
+        JSON.stringify(TASKS.href)
+      });
+const pids = await Promise.all([pid, pid].map((fn) => executor.submit(fn).result()));
+for (let i = 0; i < 4; i++) executor.submit(sleep, 60_000);
+console.log(JSON.stringify(pids));
+`,
+    );
+    const parent = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${dir}/main.ts`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = parent.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    const { value } = await reader.read();
+    const pids: number[] = JSON.parse(value!);
+    assert.ok(pids.every(alive));
+    parent.kill("SIGINT"); // the parent alone, as kill -INT does
+    assert.equal((await parent.status).signal, "SIGINT");
+    await reader.cancel();
+    const deadline = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(pids.filter(alive), [], "children outlived the parent");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
