@@ -35,6 +35,17 @@ export interface ServerOptions {
   quiet?: boolean;
 }
 
+/**
+ * The book's three servers, as options of `startServer`: LOCAL answers at
+ * once; DELAY holds every response 0.5 s; ERROR answers a quarter of the
+ * requests 418 I'm a Teapot and holds half of the responses 0.5 s.
+ */
+export const PRESETS = {
+  LOCAL: {},
+  DELAY: { delay: 0.5 },
+  ERROR: { delay: 0.5, delayRate: 0.5, errorRate: 0.25 },
+} as const satisfies Record<string, ServerOptions>;
+
 /** A running flag server; `await using` shuts it down. */
 export interface FlagServer extends AsyncDisposable {
   /** Base URL of the flags, e.g. "http://127.0.0.1:40123/flags". */
@@ -270,9 +281,9 @@ class UsageError extends Error {}
 
 /** The three servers of the book, started when no option asks for one. */
 const BOOK_SERVERS: [string, ServerOptions][] = [
-  ["LOCAL", { port: 8001 }],
-  ["DELAY", { port: 8002, delay: 0.5 }],
-  ["ERROR", { port: 8003, delay: 0.5, delayRate: 0.5, errorRate: 0.25 }],
+  ["LOCAL", { port: 8001, ...PRESETS.LOCAL }],
+  ["DELAY", { port: 8002, ...PRESETS.DELAY }],
+  ["ERROR", { port: 8003, ...PRESETS.ERROR }],
 ];
 
 /** The options of the command line, as commander parses them. */

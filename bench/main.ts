@@ -17,10 +17,15 @@
  * script of a scenario once a round. One more run of each script, with
  * `--trace`, draws its line of the chart and is checked like the others.
  *
+ * Ctrl-C stops the run under way (its script and every process that script
+ * started), its server and its folder, and exits with status 130.
+ *
  * @module
  */
 
 import { Command, InvalidArgumentError, Option } from "commander";
+import { listenForCtrlC } from "../lib/interrupt.ts";
+import { isFile, isFolder, type ScriptName } from "../tools/harness.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { describeMemory, type MemoryMethod, memoryMethod } from "./memory.ts";
 import { CURL, type Run, runOnce, type Setup, warmUp } from "./runs.ts";
@@ -29,6 +34,7 @@ import {
   label,
   pickScenarios,
   planCases,
+  type Scenario,
   SCENARIOS,
 } from "./scenarios.ts";
 import {
@@ -62,11 +68,6 @@ async function defaultWorkdir(): Promise<string | undefined> {
   return await isFolder(SHM) ? SHM : undefined;
 }
 
-/** Whether `path` is a folder. */
-function isFolder(path: string): Promise<boolean> {
-  return Deno.stat(path).then((s) => s.isDirectory, () => false);
-}
-
 /** A line on standard error saying where the bench is. */
 function progress(text: string): void {
   const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
@@ -82,11 +83,12 @@ function warn(text: string): void {
 async function runReported(
   c: Case,
   setup: Setup,
+  signal: AbortSignal,
   what: string,
   traced = false,
 ): Promise<Run> {
   progress(what);
-  const run = await runOnce(c, setup, traced);
+  const run = await runOnce(c, setup, signal, traced);
   for (const problem of run.problems) warn(`*** ${what}: ${problem}`);
   return run;
 }
@@ -137,6 +139,51 @@ function parseOptions(args: string[]): Options {
     .opts<Options>();
 }
 
+/** Every run of the cases: the timed ones per case, and the traced one (none for curl). */
+interface Runs {
+  results: Run[][];
+  traced: (Run | undefined)[];
+}
+
+/** Warms the scripts up, then runs every case `repeat` times in rounds and once traced. */
+async function runAll(
+  scenarios: Scenario[],
+  cases: Case[],
+  repeat: number,
+  setup: Setup,
+  signal: AbortSignal,
+): Promise<Runs> {
+  const scripts = new Set(cases.map((c) => c.script));
+  scripts.delete("curl");
+  progress("warming up: one short run of each script");
+  await warmUp([...scripts] as ScriptName[], setup.workdir, signal);
+  const results: Run[][] = cases.map(() => []);
+  // In rounds: each case of a scenario once a round, so that a slow spell of
+  // the machine weighs on all of them alike and their ratios hold.
+  for (const scenario of scenarios) {
+    const mine = [...cases.keys()].filter((i) =>
+      cases[i].scenario === scenario
+    );
+    for (let r = 1; r <= repeat; r++) {
+      for (const i of mine) {
+        const what = `[${i + 1}/${cases.length}] ${label(cases[i])} run ${r}`;
+        results[i].push(await runReported(cases[i], setup, signal, what));
+      }
+    }
+  }
+  const traced: (Run | undefined)[] = [];
+  for (const [i, c] of cases.entries()) {
+    const what = `[${i + 1}/${cases.length}] ${label(c)} traced run`;
+    traced.push(
+      c.script === "curl"
+        ? undefined
+        : await runReported(c, setup, signal, what, true),
+    );
+  }
+  warn("all runs done");
+  return { results, traced };
+}
+
 /** Runs the bench. */
 async function main(args: string[]): Promise<void> {
   const options = parseOptions(args);
@@ -152,40 +199,24 @@ async function main(args: string[]): Promise<void> {
   // --quick picks its subset only when no scenario is named.
   const quick = (options.quick ?? false) && options.scenario.length === 0;
   const repeat = options.repeat ?? (options.quick ? 1 : 3);
-  const curl = await Deno.stat(CURL).then((s) => s.isFile, () => false);
-  const cases = planCases(scenarios, quick, curl);
+  const cases = planCases(scenarios, quick, await isFile(CURL));
   const setup: Setup = {
     method: options.memory ?? await memoryMethod(),
     workdir: options.workdir ?? await defaultWorkdir(),
   };
   const date = new Date();
 
-  const scripts = [...new Set(cases.map((c) => c.script))];
-  progress("warming up: one short run of each script");
-  await warmUp(scripts.filter((s) => s !== "curl"));
-  const results: Run[][] = cases.map(() => []);
-  // In rounds: each case of a scenario once a round, so that a slow spell of
-  // the machine weighs on all of them alike and their ratios hold.
-  for (const scenario of scenarios) {
-    const mine = [...cases.keys()].filter((i) =>
-      cases[i].scenario === scenario
-    );
-    for (let r = 1; r <= repeat; r++) {
-      for (const i of mine) {
-        const what = `[${i + 1}/${cases.length}] ${label(cases[i])} run ${r}`;
-        results[i].push(await runReported(cases[i], setup, what));
-      }
-    }
+  const interrupted = listenForCtrlC();
+  let runs: Runs;
+  try {
+    runs = await runAll(scenarios, cases, repeat, setup, interrupted);
+  } catch (exc) {
+    if (!interrupted.aborted) throw exc;
+    // The runs' `finally` and `await using` blocks have cleaned up by now.
+    warn("*** Interrupted: runs stopped, servers and folders removed.");
+    Deno.exit(130);
   }
-  const traced: (Run | undefined)[] = [];
-  for (const [i, c] of cases.entries()) {
-    const what = `[${i + 1}/${cases.length}] ${label(c)} traced run`;
-    traced.push(
-      c.script === "curl" ? undefined : await runReported(c, setup, what, true),
-    );
-  }
-  warn("all runs done");
-
+  const { results, traced } = runs;
   const rows = cases.map((c, i) => summarize(c, results[i], traced[i]));
   addCurlRatios(rows);
   const info = await machine();
@@ -217,8 +248,8 @@ async function main(args: string[]): Promise<void> {
   const bad = rows.filter((row) => row.problems.length);
   if (bad.length) {
     console.error(`*** ${bad.length} row(s) did not add up: see "check".`);
-    Deno.exit(1);
   }
+  Deno.exit(interrupted.aborted ? 130 : bad.length ? 1 : 0);
 }
 
 if (import.meta.main) {

@@ -6,10 +6,18 @@
  * @module
  */
 
+import { startServer } from "../slow_server.ts";
+import {
+  listDir,
+  LOCALHOST,
+  runScript,
+  type ScriptName,
+  scriptPath,
+  tempDir,
+} from "../tools/harness.ts";
 import { parseReport, type Report } from "../tools/report.ts";
-import { type FlagServer, startServer } from "../slow_server.ts";
 import type { TraceLine } from "./chart.ts";
-import { decode, type MemoryMethod, runMeasured } from "./memory.ts";
+import { type MemoryMethod, runMeasured } from "./memory.ts";
 import { type Case, SERVERS } from "./scenarios.ts";
 
 /** The floor the LOCAL rows are measured against. */
@@ -18,6 +26,7 @@ const CURL_PARALLEL = 50;
 
 /** How every run is made: its memory measure, and where its working folder goes. */
 export interface Setup {
+  /** How the peak memory of a run is read. */
   method: MemoryMethod;
   /** Parent of the runs' temporary folders; the system's temp folder if undefined. */
   workdir?: string;
@@ -29,9 +38,11 @@ export interface Run extends Report {
   peak: number;
   /** Peak resident memory of the child, KiB. */
   memoryKiB: number;
+  /** The child's exit status. */
   exitCode: number;
   /** What does not add up; empty when the run is sound. */
   problems: string[];
+  /** The `--trace` records of a traced run; none otherwise. */
   trace: TraceLine[];
 }
 
@@ -79,45 +90,30 @@ function everyCode(): string[] {
   return letters.flatMap((a) => letters.map((b) => a + b));
 }
 
-/** Path of `flags2_{script}.ts`, in the repository. */
-function scriptPath(script: string): string {
-  return decodeURIComponent(
-    new URL(`../flags2_${script}.ts`, import.meta.url).pathname,
-  );
-}
-
 /** Number of flags the script saved in `cwd/downloads/`. */
 async function countSaved(cwd: string): Promise<number> {
-  let count = 0;
-  try {
-    for await (const entry of Deno.readDir(`${cwd}/downloads`)) {
-      if (entry.isFile && entry.name.endsWith(".gif")) count++;
-    }
-  } catch (exc) {
-    if (!(exc instanceof Deno.errors.NotFound)) throw exc;
-  }
-  return count;
+  const names = await listDir(`${cwd}/downloads`);
+  return names.filter((name) => name.endsWith(".gif")).length;
 }
 
 /** One run of a script, the way a reader runs it, from `cwd`; with `traced`, also `--trace`. */
-async function runScript(
-  c: Case,
-  url: string,
+async function timeScript(
+  script: ScriptName,
+  args: string[],
   cwd: string,
   method: MemoryMethod,
+  signal: AbortSignal,
   traced: boolean,
 ): Promise<Omit<Run, "peak">> {
   const cmd = [
     Deno.execPath(),
     "run",
     "-A",
-    scriptPath(c.script),
-    "-s",
-    url,
-    ...c.scenario.args,
+    scriptPath(script),
+    ...args,
     ...(traced ? ["--trace", "trace.jsonl"] : []),
   ];
-  const out = await runMeasured(cmd, cwd, method);
+  const out = await runMeasured(cmd, cwd, method, signal);
   const trace = traced
     ? parseTrace(await Deno.readTextFile(`${cwd}/trace.jsonl`).catch(() => ""))
     : [];
@@ -145,10 +141,11 @@ async function runScript(
 }
 
 /** One run of curl over the 676 URLs of `-e`, timed from here. */
-async function runCurl(
+async function timeCurl(
   url: string,
   cwd: string,
   method: MemoryMethod,
+  signal: AbortSignal,
 ): Promise<Omit<Run, "peak">> {
   const codes = everyCode();
   const config = codes.map((cc) =>
@@ -159,7 +156,7 @@ async function runCurl(
   // One status per transfer: 404s are expected, so no --fail.
   args.push("--silent", "--write-out", "%{http_code}\\n", "-K", "urls.conf");
   const t0 = performance.now();
-  const out = await runMeasured([CURL, ...args], cwd, method);
+  const out = await runMeasured([CURL, ...args], cwd, method, signal);
   const elapsed = (performance.now() - t0) / 1000;
   const statuses = out.stdout.split("\n").filter((line) => line);
   const ok = statuses.filter((s) => s === "200").length;
@@ -182,49 +179,72 @@ async function runCurl(
   };
 }
 
-/** One run of a case, with a fresh server and a fresh working directory. */
+/**
+ * One run of a case, with a fresh server and a fresh working folder.
+ *
+ * @param c the case
+ * @param setup how the memory is measured, and where the folder goes
+ * @param signal aborting it kills the run; its server and folder go too
+ * @param traced whether the script also writes a `--trace` file
+ * @returns the numbers of the run
+ * @throws the reason of `signal` when it was aborted
+ */
 export async function runOnce(
   c: Case,
   { method, workdir }: Setup,
+  signal: AbortSignal,
   traced = false,
 ): Promise<Run> {
-  await using server: FlagServer = await startServer({
+  await using server = await startServer({
     ...SERVERS[c.scenario.server],
-    port: 0,
-    hostname: "127.0.0.1",
-    quiet: true,
+    ...LOCALHOST,
   });
-  const cwd = await Deno.makeTempDir({ dir: workdir, prefix: "flags2-bench-" });
-  try {
-    const run = c.script === "curl"
-      ? await runCurl(server.url, cwd, method)
-      : await runScript(c, server.url, cwd, method, traced);
-    return { ...run, peak: server.peak() };
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
-  }
+  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
+  const run = c.script === "curl"
+    ? await timeCurl(server.url, dir.path, method, signal)
+    : await timeScript(
+      c.script,
+      ["-s", server.url, ...c.scenario.args],
+      dir.path,
+      method,
+      signal,
+      traced,
+    );
+  return { ...run, peak: server.peak() };
 }
 
-/** Runs each script once on two codes, so that no timed run pays for transpiling. */
-export async function warmUp(scripts: string[]): Promise<void> {
-  await using server = await startServer({
-    port: 0,
-    hostname: "127.0.0.1",
-    quiet: true,
-  });
-  const cwd = await Deno.makeTempDir({ prefix: "flags2-bench-" });
-  try {
-    for (const script of scripts) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", scriptPath(script), "-s", server.url, "BR", "XX"],
-        cwd,
-        stdin: "null",
-      }).output();
-      if (!out.success) {
-        throw new Error(`warm-up of ${script} failed:\n${decode(out.stderr)}`);
-      }
+/** A script that fails before the bench has timed anything. */
+export class WarmUpError extends Error {
+  override name = "WarmUpError";
+}
+
+/**
+ * Runs each script once on two codes, so that no timed run pays for
+ * transpiling.
+ *
+ * @param scripts the scripts to warm up
+ * @param workdir where their working folder goes
+ * @param signal aborting it stops the run under way
+ * @throws {WarmUpError} when a script fails
+ * @throws the reason of `signal` when it was aborted
+ */
+export async function warmUp(
+  scripts: ScriptName[],
+  workdir: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  await using server = await startServer(LOCALHOST);
+  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
+  for (const script of scripts) {
+    const out = await runScript(
+      script,
+      ["-s", server.url, "BR", "XX"],
+      dir.path,
+      signal,
+    );
+    signal.throwIfAborted();
+    if (out.code !== 0) {
+      throw new WarmUpError(`warm-up of ${script} failed:\n${out.stderr}`);
     }
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
   }
 }

@@ -6,20 +6,20 @@
  * @module
  */
 
-import type { ServerOptions } from "../slow_server.ts";
+import { PRESETS, type ServerOptions } from "../slow_server.ts";
+import type { ScriptName } from "../tools/harness.ts";
 
 /** The book's three servers. */
-export type ServerLabel = "LOCAL" | "DELAY" | "ERROR";
+export type ServerLabel = keyof typeof PRESETS;
 
 /** The servers of the book, as `startServer` options; ERROR is seeded so runs replay. */
 export const SERVERS: Readonly<Record<ServerLabel, ServerOptions>> = {
-  LOCAL: {},
-  DELAY: { delay: 0.5 },
-  ERROR: { delay: 0.5, delayRate: 0.5, errorRate: 0.25, seed: 2024 },
+  ...PRESETS,
+  ERROR: { ...PRESETS.ERROR, seed: 2024 },
 };
 
 /** Seconds every DELAY response waits: the unit of the ideal time. */
-export const DELAY_SECONDS = 0.5;
+export const DELAY_SECONDS = PRESETS.DELAY.delay;
 
 /** A command line to time, against one kind of server, for some scripts. */
 export interface Scenario {
@@ -29,14 +29,14 @@ export interface Scenario {
   server: ServerLabel;
   /** The scripts' arguments, besides `-s URL`. */
   args: string[];
-  /** The scripts timed: "sequential", "threadpool", "asyncio". */
-  scripts: string[];
+  /** The scripts timed. */
+  scripts: ScriptName[];
   /** The scripts still run by `--quick`. */
-  quick: string[];
+  quick: ScriptName[];
 }
 
-const ALL_SCRIPTS = ["sequential", "threadpool", "asyncio"];
-const POOLS = ["threadpool", "asyncio"];
+const ALL_SCRIPTS: ScriptName[] = ["sequential", "threadpool", "asyncio"];
+const POOLS: ScriptName[] = ["threadpool", "asyncio"];
 
 /** What the bench runs, in order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -78,10 +78,12 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** One scenario and one script (or "curl"): a row of the table. */
+/** One scenario and one script (or curl): a row of the table. */
 export interface Case {
+  /** The command line and the server. */
   scenario: Scenario;
-  script: string;
+  /** What runs it. */
+  script: ScriptName | "curl";
 }
 
 /** The scenarios that `--scenario` names: an id, or a server label for all of its scenarios. */
@@ -101,7 +103,9 @@ export function planCases(
 ): Case[] {
   return scenarios.flatMap((scenario) => {
     const scripts = quick ? scenario.quick : scenario.scripts;
-    const withCurl = curl && scenario.server === "LOCAL" ? ["curl"] : [];
+    const withCurl = curl && scenario.server === "LOCAL"
+      ? ["curl"] as const
+      : [];
     return [...withCurl, ...scripts].map((script) => ({ scenario, script }));
   });
 }

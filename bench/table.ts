@@ -6,7 +6,8 @@
  * @module
  */
 
-import { decode, describeMemory } from "./memory.ts";
+import { decode } from "../tools/harness.ts";
+import { describeMemory } from "./memory.ts";
 import { CURL, type Run, type Setup } from "./runs.ts";
 import { type Case, DELAY_SECONDS, scenarioLabel } from "./scenarios.ts";
 

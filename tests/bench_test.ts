@@ -9,7 +9,10 @@ import { completionCurve, renderChart } from "../bench/chart.ts";
 import { checkRun } from "../bench/runs.ts";
 import { pickScenarios } from "../bench/scenarios.ts";
 import { ideal, median } from "../bench/table.ts";
+import { listDir, repoPath, runDeno, tempDir } from "../tools/harness.ts";
 import { parseReport } from "../tools/report.ts";
+
+const BENCH = repoPath("bench/main.ts");
 
 /** Throws unless `actual` and `expected` have the same JSON. */
 function assertEquals(actual: unknown, expected: unknown): void {
@@ -111,29 +114,9 @@ Deno.test("renderChart makes a standalone SVG", () => {
 
 /** Runs the bench with `args` from a fresh folder; returns its exit code, stderr and what it left there. */
 async function benchIn(args: string[]) {
-  const cwd = await Deno.makeTempDir({ prefix: "bench_test_" });
-  try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../bench/main.ts", import.meta.url).pathname,
-        ...args,
-      ],
-      cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const left = [...Deno.readDirSync(cwd)].map((entry) => entry.name);
-    return {
-      code: out.code,
-      stderr: new TextDecoder().decode(out.stderr),
-      left,
-    };
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
-  }
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const { code, stderr } = await runDeno(BENCH, args, dir.path);
+  return { code, stderr, left: await listDir(dir.path) };
 }
 
 Deno.test("bench refuses an unknown scenario: exit 2, one line, nothing written", async () => {

@@ -8,12 +8,13 @@
 
 import assert from "node:assert/strict";
 import { parseReport } from "../tools/report.ts";
-import { startServer } from "../slow_server.ts";
+import { PRESETS, startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
   freePort,
   lines,
   listDir,
+  LOCALHOST,
   type RunResult,
   runScript,
   SCRIPT_NAMES,
@@ -26,7 +27,6 @@ import {
   zipGifs,
 } from "../tools/harness.ts";
 
-const LOCALHOST = { port: 0, hostname: "127.0.0.1", quiet: true } as const;
 const DASHES = "-".repeat(20);
 const ELAPSED = /^Elapsed time: \d+\.\d\ds$/;
 const DEFAULT_CONCURRENCY: Record<ScriptName, number> = {
@@ -421,7 +421,7 @@ Deno.test("Ctrl-C: exit 130, a partial report, no partial file", async () => {
     ["threadpool", ["-e", "-v"], 676],
   ];
   await settleAll(cases.map(async ([script, args, codes]) => {
-    await using server = await startServer({ ...LOCALHOST, delay: 0.5 });
+    await using server = await startServer({ ...LOCALHOST, ...PRESETS.DELAY });
     await using dir = await tempDir();
     const result = await interrupt(
       script,

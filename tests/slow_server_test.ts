@@ -5,17 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { unzipSync } from "fflate";
 import { startServer } from "../slow_server.ts";
+import { denoCommand, LOCALHOST, repoPath, zipGifs } from "../tools/harness.ts";
 
-const REPO = new URL("../", import.meta.url);
-const LOCALHOST = { port: 0, hostname: "127.0.0.1", quiet: true } as const;
-
-/** One file of flags.zip, unzipped here independently of the server. */
-async function zipEntry(name: string): Promise<Uint8Array> {
-  const zip = await Deno.readFile(new URL("flags.zip", REPO));
-  const files = unzipSync(zip, { filter: (file) => file.name === name });
-  return files[name];
+/** The gif of `cc` in flags.zip, unzipped by the harness, not the server. */
+async function zipGif(cc: string): Promise<Uint8Array> {
+  return (await zipGifs()).get(`${cc}.gif`)!;
 }
 
 /** Sends `target` as is (fetch would normalise it); returns the whole response. */
@@ -50,12 +45,7 @@ async function statusPattern(seed: number, count: number): Promise<number[]> {
 
 /** A command that runs slow_server.ts with `args`, from the repository. */
 function serverCommand(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "slow_server.ts", ...args],
-    cwd: REPO,
-    stdout: "piped",
-    stderr: "piped",
-  });
+  return denoCommand(repoPath("slow_server.ts"), args, repoPath(""));
 }
 
 Deno.test("a gif is byte for byte the zip entry", async () => {
@@ -64,7 +54,7 @@ Deno.test("a gif is byte for byte the zip entry", async () => {
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "image/gif");
   const body = new Uint8Array(await response.arrayBuffer());
-  assert.deepEqual(body, await zipEntry("flags/br/br.gif"));
+  assert.deepEqual(body, await zipGif("br"));
 });
 
 Deno.test("metadata.json is served as JSON", async () => {
@@ -102,7 +92,7 @@ Deno.test("HEAD has the headers of GET and no body", async () => {
   assert.equal(response.status, 200);
   assert.equal(body.byteLength, 0);
   assert.equal(response.headers.get("content-type"), "image/gif");
-  const size = (await zipEntry("flags/br/br.gif")).length;
+  const size = (await zipGif("br")).length;
   assert.equal(response.headers.get("content-length"), String(size));
 });
 
