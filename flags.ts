@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEST_DIR, POP20_CC, SERVERS } from "./flags2_common.ts";
 
@@ -18,7 +19,7 @@ const BASE_URL_VAR = "FLAGS_BASE_URL";
 
 /** Saves `img` as `downloads/{filename}`. */
 export function saveFlag(img: Uint8Array, filename: string): void {
-  Deno.writeFileSync(`${DEST_DIR}/${filename}`, img);
+  Deno.writeFileSync(join(DEST_DIR, filename), img);
 }
 
 /**
@@ -43,7 +44,9 @@ export function show(text: string): void {
 }
 
 /** Downloads and saves the flags of `ccList` one at a time, in order; returns how many. */
-export async function downloadMany(ccList: string[]): Promise<number> {
+export async function downloadMany(
+  ccList: readonly string[],
+): Promise<number> {
   for (const cc of ccList.toSorted()) {
     const image = await getFlag(cc);
     show(cc);
@@ -63,7 +66,7 @@ export async function downloadMany(ccList: string[]): Promise<number> {
  * ```
  */
 export async function main(
-  downloadMany: (ccList: string[]) => Promise<number>,
+  downloadMany: (ccList: readonly string[]) => Promise<number>,
 ): Promise<void> {
   const baseUrl = serverUrl(Deno.args);
   Deno.env.set(BASE_URL_VAR, baseUrl);

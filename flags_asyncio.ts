@@ -14,7 +14,9 @@ import { main } from "./flags.ts";
 import { downloadOne } from "./flags_threadpool.ts";
 
 /** Starts a `downloadOne` per code at once and waits for them all; returns how many. */
-export async function downloadMany(ccList: string[]): Promise<number> {
+export async function downloadMany(
+  ccList: readonly string[],
+): Promise<number> {
   const toDo = ccList.toSorted().map(downloadOne);
   const res = await Promise.all(toDo);
   return res.length;

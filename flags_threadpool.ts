@@ -21,7 +21,9 @@ export async function downloadOne(cc: string): Promise<string> {
 }
 
 /** Maps `downloadOne` over `ccList` on at most 20 Workers; returns how many flags came back. */
-export async function downloadMany(ccList: string[]): Promise<number> {
+export async function downloadMany(
+  ccList: readonly string[],
+): Promise<number> {
   const workers = Math.min(MAX_WORKERS, ccList.length);
   await using executor = new ThreadPoolExecutor(workers, import.meta.url);
   const res = executor.map(downloadOne, ccList.toSorted());

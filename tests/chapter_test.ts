@@ -1,8 +1,10 @@
 /**
  * End-to-end tests of the chapter's first scripts (`flags.ts`,
- * `flags_threadpool.ts`, `flags_asyncio.ts`), run as a reader runs them:
- * `deno run -A SCRIPT -s URL` from a fresh temporary directory, against a
- * real slow_server.ts server on 127.0.0.1.
+ * `flags_threadpool.ts`, `flags_asyncio.ts`, `flags_threadpool_ac.ts`) and
+ * of `demo_executor_map.ts`, run as a reader runs them: `deno run -A SCRIPT
+ * -s URL` from a fresh temporary directory, against a real slow_server.ts
+ * server on 127.0.0.1; and of how a `Future` prints, which Example 17-4
+ * shows.
  *
  * @module
  */
@@ -10,6 +12,8 @@
 import assert from "node:assert/strict";
 import { startServer } from "../slow_server.ts";
 import { POP20_CC } from "../flags2_common.ts";
+import { ThreadPoolExecutor } from "../futures.ts";
+import { fail, identity, sleep } from "./fixtures/tasks.ts";
 import {
   assertGoodDownloads,
   freePort,
@@ -166,4 +170,78 @@ Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is don
   );
   assert.equal(out.length, 1 + 2 + 10 + 5, why);
   assert.ok(elapsed < 7, `${elapsed.toFixed(2)}s\n${why}`);
+});
+
+const FUTURE = "<Future at (0x[0-9a-f]+) state=([^>]+)>";
+
+Deno.test("flags_threadpool_ac: 5 futures scheduled, some pending, 5 results as completed, 5 flags saved", async () => {
+  await using server = await startServer(LOCALHOST);
+  await inTempDir(
+    "flags_threadpool_ac.ts",
+    ["-s", server.url],
+    async (result, cwd) => {
+      const why = describe("flags_threadpool_ac.ts", result);
+      assert.equal(result.code, 0, why);
+      assert.equal(result.stderr, "", why);
+      const out = lines(result.stdout);
+      const first5 = POP20_CC.slice(0, 5).sort();
+      const scheduled = new Map<string, string>(); // future's address -> code
+      const states = out.slice(0, 5).map((line, i) => {
+        const match = new RegExp(`^Scheduled for ([A-Z]{2}): ${FUTURE}$`)
+          .exec(line);
+        assert.ok(match, `line ${i}: ${line}\n${why}`);
+        const [, cc, address, state] = match;
+        assert.equal(cc, first5[i], why);
+        scheduled.set(address, cc);
+        return state;
+      });
+      assert.ok(states.every((s) => s === "pending" || s === "running"), why);
+      assert.ok(states.includes("pending"), why);
+      const shown: string[] = [];
+      const results = out.slice(5, 10).map((line, i) => {
+        const match = new RegExp(
+          `^((?:[A-Z]{2} )*)${FUTURE} result: '([A-Z]{2})'$`,
+        ).exec(line);
+        assert.ok(match, `line ${5 + i}: ${line}\n${why}`);
+        const [, codes, address, state, res] = match;
+        shown.push(...codes.split(" ").filter(Boolean));
+        assert.equal(state, "finished returned string", why);
+        assert.equal(scheduled.get(address), res, why);
+        return res;
+      });
+      assert.deepEqual(results.toSorted(), first5, why);
+      assert.deepEqual(shown.toSorted(), first5, why);
+      assert.deepEqual(out.slice(10, 11), [""], why);
+      assert.match(out[11], /^5 flags downloaded in \d+\.\d\ds$/, why);
+      assert.equal(out.length, 12, why);
+      assert.deepEqual(
+        await assertGoodDownloads(cwd),
+        first5.map((cc) => `${cc.toLowerCase()}.gif`),
+        why,
+      );
+    },
+  );
+});
+
+Deno.test("a Future prints its state as Python's repr does", async () => {
+  const tasks = new URL("./fixtures/tasks.ts", import.meta.url);
+  await using executor = new ThreadPoolExecutor(1, tasks);
+  const state = (future: unknown) => {
+    const match = new RegExp(`^${FUTURE}$`).exec(Deno.inspect(future));
+    assert.ok(match, Deno.inspect(future));
+    return match[2];
+  };
+  const slow = executor.submit(sleep, 300);
+  const queued = executor.submit(identity, "BR");
+  const dropped = executor.submit(identity, "CN");
+  const failing = executor.submit(fail, "I'm a Teapot", 418);
+  assert.equal(state(slow), "running");
+  assert.equal(state(queued), "pending");
+  assert.ok(dropped.cancel());
+  assert.equal(state(dropped), "cancelled");
+  assert.equal(await queued.result(), "BR");
+  assert.equal(state(queued), "finished returned string");
+  await assert.rejects(failing.result(), { name: "HTTPStatusError" });
+  assert.equal(state(failing), "finished raised HTTPStatusError");
+  assert.equal(state(slow), "finished returned number");
 });
