@@ -15,9 +15,9 @@ import {
   main,
   newCounter,
   saveFlag,
-  tqdm,
 } from "./flags2_common.ts";
 import { interrupted } from "./lib/interrupt.ts";
+import { tqdm } from "./lib/tqdm.ts";
 import { errorMessage, getFlag, HTTPStatusError } from "./flags2_sequential.ts";
 import { asCompleted, type Future } from "./futures.ts";
 

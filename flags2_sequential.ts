@@ -15,10 +15,10 @@ import {
   main,
   newCounter,
   saveFlag,
-  tqdm,
-  traceSpan,
 } from "./flags2_common.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
+import { tqdm } from "./lib/tqdm.ts";
+import { traceSpan } from "./lib/trace.ts";
 
 const DEFAULT_CONCUR_REQ = 1;
 const MAX_CONCUR_REQ = 1;

@@ -11,9 +11,9 @@ import {
   DownloadStatus,
   main,
   newCounter,
-  tqdm,
 } from "./flags2_common.ts";
 import { interrupted } from "./lib/interrupt.ts";
+import { tqdm } from "./lib/tqdm.ts";
 import { downloadOne, errorMessage } from "./flags2_sequential.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 

@@ -1,0 +1,67 @@
+/**
+ * The files the flags2 scripts write: `downloads/` and the trace, checked
+ * before any download, and each flag written whole or not at all, so that
+ * not even Ctrl-C, which ends the process while Workers write, leaves half
+ * a flag.
+ *
+ * @module
+ */
+
+/**
+ * Makes the folder `path` if it is missing and checks that it can be
+ * written (`mkdir` alone succeeds on a read-only folder).
+ *
+ * @param path the folder
+ * @throws {Deno.errors.NotCapable} without write access to `path`
+ * @throws {Deno.errors.AlreadyExists} and other `Deno.errors` when it cannot
+ * be made or written
+ */
+export async function makeWritableDir(path: string): Promise<void> {
+  await Deno.mkdir(path, { recursive: true });
+  await Deno.remove(await Deno.makeTempFile({ dir: path }));
+}
+
+/**
+ * Writes `data` to `path` blocking, aside first, then renamed: a reader
+ * sees the whole file or none.
+ *
+ * @param path where the file goes; its folder must exist
+ * @param data the bytes
+ * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
+ * written; nothing is left behind then
+ */
+export function writeFileWhole(path: string, data: Uint8Array): void {
+  const slash = path.lastIndexOf("/") + 1;
+  const part = `${path.slice(0, slash)}.${path.slice(slash)}.` +
+    `${crypto.randomUUID()}.part`;
+  try {
+    Deno.writeFileSync(part, data, { createNew: true });
+    Deno.renameSync(part, path);
+  } catch (exc) {
+    try {
+      Deno.removeSync(part);
+    } catch { /* never created */ }
+    throw exc;
+  }
+}
+
+/**
+ * Runs `prepare(path)`; if it throws, prints `*** Cannot write to {path}:
+ * {message}` on standard error, one line with no stack trace, and exits
+ * with status 1.
+ *
+ * @param prepare makes `path` ready to be written
+ * @param path a file or a folder
+ */
+export async function writableOrExit(
+  prepare: (path: string) => unknown,
+  path: string,
+): Promise<void> {
+  try {
+    await prepare(path);
+  } catch (exc) {
+    const message = exc instanceof Error ? exc.message : String(exc);
+    console.error(`*** Cannot write to ${path}: ${message}`);
+    Deno.exit(1);
+  }
+}
