@@ -1,34 +1,38 @@
 /**
- * Smoke tests of the pure helpers of the bench (`bench/`), and of
- * the bench's refusals of a bad command line.
+ * Smoke tests of the pure helpers of the bench (`bench/`), of the bench's
+ * refusals of a bad command line, and of its Ctrl-C.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
 import { checkRun } from "../bench/runs.ts";
 import { pickScenarios } from "../bench/scenarios.ts";
 import { ideal, median } from "../bench/table.ts";
-import { listDir, repoPath, runDeno, tempDir } from "../tools/harness.ts";
+import {
+  denoCommand,
+  descendants,
+  killTree,
+  listDir,
+  procStat,
+  repoPath,
+  runDeno,
+  tempDir,
+} from "../tools/harness.ts";
 import { parseReport } from "../tools/report.ts";
 
 const BENCH = repoPath("bench/main.ts");
 
-/** Throws unless `actual` and `expected` have the same JSON. */
-function assertEquals(actual: unknown, expected: unknown): void {
-  const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
-  if (a !== e) throw new Error(`expected ${e}, got ${a}`);
-}
-
 Deno.test("median of odd and even counts", () => {
-  assertEquals(median([3, 1, 2]), 2);
-  assertEquals(median([4, 1, 3, 2]), 2.5);
+  assert.deepEqual(median([3, 1, 2]), 2);
+  assert.deepEqual(median([4, 1, 3, 2]), 2.5);
 });
 
 Deno.test("ideal counts full rounds of requests", () => {
-  assertEquals(ideal(676, 30, 0.5), 11.5);
-  assertEquals(ideal(26, 1, 0.5), 13);
-  assertEquals(ideal(676, 676, 0.5), 0.5);
+  assert.deepEqual(ideal(676, 30, 0.5), 11.5);
+  assert.deepEqual(ideal(26, 1, 0.5), 13);
+  assert.deepEqual(ideal(676, 676, 0.5), 0.5);
 });
 
 const REPORT = `CUSTOM site: http://127.0.0.1:1/flags
@@ -42,7 +46,7 @@ Elapsed time: 7.46s
 `;
 
 Deno.test("parseReport reads every line", () => {
-  assertEquals(parseReport(REPORT), {
+  assert.deepEqual(parseReport(REPORT), {
     elapsed: 7.46,
     codes: 676,
     concurrency: 30,
@@ -57,32 +61,26 @@ Deno.test("parseReport takes missing lines as zero, but not the time", () => {
     "Searching for 1 flag: BR\n1 concurrent connection will be used.\n" +
       "1 flag downloaded.\nElapsed time: 0.01s\n",
   );
-  assertEquals([report.notFound, report.errors], [0, 0]);
-  let threw = false;
-  try {
-    parseReport(REPORT.replace("Elapsed time: 7.46s\n", ""));
-  } catch {
-    threw = true;
-  }
-  assertEquals(threw, true);
+  assert.deepEqual([report.notFound, report.errors], [0, 0]);
+  assert.throws(() => parseReport(REPORT.replace("Elapsed time: 7.46s\n", "")));
 });
 
 Deno.test("checkRun flags a lost download", () => {
   const report = parseReport(REPORT);
-  assertEquals(checkRun(report, 0, 676, 150), []);
-  assertEquals(checkRun({ ...report, ok: 149 }, 0, 676, 149), [
+  assert.deepEqual(checkRun(report, 0, 676, 150), []);
+  assert.deepEqual(checkRun({ ...report, ok: 149 }, 0, 676, 149), [
     "LOST 1 of 676",
   ]);
-  assertEquals(checkRun(report, 1), ["exit status 1"]);
+  assert.deepEqual(checkRun(report, 1), ["exit status 1"]);
 });
 
 Deno.test("pickScenarios takes ids and server labels", () => {
-  assertEquals(pickScenarios(["delay"]).map((s) => s.id), [
+  assert.deepEqual(pickScenarios(["delay"]).map((s) => s.id), [
     "delay-m30",
     "delay-m1000",
     "delay-b",
   ]);
-  assertEquals(pickScenarios(["LOCAL", "error"]).map((s) => s.id), [
+  assert.deepEqual(pickScenarios(["LOCAL", "error"]).map((s) => s.id), [
     "local",
     "error",
   ]);
@@ -93,7 +91,7 @@ Deno.test("completionCurve counts ends from the first start", () => {
     { cc: "BR", start: 1000, end: 3000, outcome: 200 as const },
     { cc: "AA", start: 1500, end: 2000, outcome: 404 as const },
   ];
-  assertEquals(completionCurve(trace), [
+  assert.deepEqual(completionCurve(trace), [
     { t: 0, done: 0 },
     { t: 1, done: 1 },
     { t: 2, done: 2 },
@@ -107,9 +105,7 @@ Deno.test("renderChart makes a standalone SVG", () => {
     series: [{ script: "sequential", points: [{ t: 0, done: 0 }] }],
     rules: [{ t: 13, label: "ideal 13 s" }],
   }]);
-  if (!svg.includes('xmlns="http://www.w3.org/2000/svg"')) {
-    throw new Error("no xmlns");
-  }
+  assert.ok(svg.includes('xmlns="http://www.w3.org/2000/svg"'));
 });
 
 /** Runs the bench with `args` from a fresh folder; returns its exit code, stderr and what it left there. */
@@ -121,9 +117,9 @@ async function benchIn(args: string[]) {
 
 Deno.test("bench refuses an unknown scenario: exit 2, one line, nothing written", async () => {
   const { code, stderr, left } = await benchIn(["--scenario", "nope"]);
-  assertEquals(code, 2);
-  assertEquals(stderr.trim(), "*** No scenario named nope");
-  assertEquals(left, []);
+  assert.deepEqual(code, 2);
+  assert.deepEqual(stderr.trim(), "*** No scenario named nope");
+  assert.deepEqual(left, []);
 });
 
 Deno.test("bench refuses a --workdir that is not a folder: exit 2, nothing written", async () => {
@@ -133,7 +129,95 @@ Deno.test("bench refuses a --workdir that is not a folder: exit 2, nothing writt
     "--workdir",
     "/no/such/folder",
   ]);
-  assertEquals(code, 2);
-  assertEquals(stderr.trim(), "*** --workdir /no/such/folder: no such folder");
-  assertEquals(left, []);
+  assert.deepEqual(code, 2);
+  assert.deepEqual(
+    stderr.trim(),
+    "*** --workdir /no/such/folder: no such folder",
+  );
+  assert.deepEqual(left, []);
+});
+
+/** The command line of a process, from `/proc`; "" once it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test({
+  name:
+    "Ctrl-C: the bench kills its run, stops its server, removes its folders, exits 130",
+  ignore: Deno.build.os !== "linux", // it finds the processes in /proc
+  async fn() {
+    await using cwd = await tempDir({ prefix: "bench_test_" });
+    await using work = await tempDir({ prefix: "bench_work_" });
+    // 26 codes one at a time, 0.5 s each: still running when SIGINT comes.
+    const args = ["--scenario", "delay-b", "--workdir", work.path];
+    const bench = denoCommand(BENCH, args, cwd.path).spawn();
+    const status = bench.status;
+    const stderr = bench.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let errors = "";
+    let children: number[] = [];
+    try {
+      while (!errors.includes(" run 1\n")) {
+        const { value, done } = await stderr.read();
+        if (done) {
+          assert.fail(`the bench ended before its first run:\n${errors}`);
+        }
+        errors += value;
+      }
+      // Its script is under way once a `deno run` under the bench (maybe
+      // under /usr/bin/time) has the server's URL.
+      let port = 0;
+      for (let tries = 0; !port && tries < 400; tries++) {
+        await delay(50);
+        children = descendants(bench.pid);
+        const script = children.map(commandLine)
+          .find((line) => line.startsWith(`${Deno.execPath()} run `)) ?? "";
+        port = Number(
+          / -s http:\/\/127\.0\.0\.1:(\d+)\/flags /.exec(script)?.[1],
+        );
+      }
+      assert.ok(port, `no script started within 20 s:\n${errors}`);
+      const started = performance.now();
+      bench.kill("SIGINT");
+      const timer = setTimeout(() => killTree(bench.pid), 15_000);
+      const { code } = await status;
+      clearTimeout(timer);
+      const seconds = (performance.now() - started) / 1000;
+      for (let r = await stderr.read(); !r.done; r = await stderr.read()) {
+        errors += r.value;
+      }
+      assert.equal(code, 130, errors);
+      assert.ok(seconds < 10, `exit after ${seconds.toFixed(1)} s`);
+      // The killed processes are gone (a zombie is reaped by init at once).
+      for (let tries = 0; tries < 50; tries++) {
+        if (children.every((pid) => procStat(pid) === undefined)) break;
+        await delay(100);
+      }
+      const left = children.filter((pid) => procStat(pid) !== undefined);
+      assert.deepEqual(left.map(commandLine), [], "processes left running");
+      await assert.rejects(
+        Deno.connect({ hostname: "127.0.0.1", port }),
+        Deno.errors.ConnectionRefused,
+        "the server still listens",
+      );
+      assert.deepEqual(await listDir(work.path), [], "folders left behind");
+      assert.deepEqual(await listDir(cwd.path), [], "results written");
+      assert.match(errors, /^\*\*\* Interrupted/m);
+    } finally {
+      // Whatever a failed bench left: itself and the processes seen under it.
+      for (const pid of [bench.pid, ...children]) killTree(pid);
+      await status;
+      await stderr.cancel().catch(() => {});
+    }
+  },
 });
