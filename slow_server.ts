@@ -52,9 +52,17 @@ export interface FlagServer extends AsyncDisposable {
   readonly url: string;
   /** The port actually listened on. */
   readonly port: number;
-  /** The most requests held at once since the start. */
+  /**
+   * The most requests held at once since the start.
+   *
+   * @returns a count of requests
+   */
   peak(): number;
-  /** Stops listening; resolves when the server is closed. */
+  /**
+   * Stops listening and cuts the delays short.
+   *
+   * @returns a promise that resolves when the server is closed
+   */
   shutdown(): Promise<void>;
 }
 
@@ -223,7 +231,27 @@ function urlHost(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
-/** Starts a flag server; resolves once it is listening. */
+/**
+ * Starts a flag server; resolves once it is listening. Each request draws
+ * its fate when it arrives: an error (418 I'm a Teapot) with `errorRate`,
+ * then a delay with `delayRate`.
+ *
+ * @example A DELAY server on a free port, for a test or a bench
+ * ```ts
+ * import { PRESETS, startServer } from "./slow_server.ts";
+ *
+ * await using server = await startServer({ ...PRESETS.DELAY, port: 0, quiet: true });
+ * const response = await fetch(`${server.url}/br/br.gif`); // 0.5 s later
+ * console.log(response.status, server.peak()); // 200 1
+ * ```
+ *
+ * @param options port, bind address, delay, rates, seed, quiet; each has a
+ *   default (LOCAL on localhost:8001)
+ * @returns the running server; `await using` or `shutdown()` stops it
+ * @throws {RangeError} when an option is out of range (a port above
+ *   65535, a rate above 1, a delay range upside down, a seed not an integer)
+ * @throws {Deno.errors.AddrInUse} when the port is taken
+ */
 export async function startServer(
   options: ServerOptions = {},
 ): Promise<FlagServer> {
