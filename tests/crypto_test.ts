@@ -1,36 +1,22 @@
 /**
  * Tests of the chapter's CPU-bound scripts: `arcfour` against the test
- * vectors of the book's `arcfour_test.py`, and `arcfour.ts` run as a
- * script.
+ * vectors of the book's `arcfour_test.py`; `arcfour.ts`, `sha_futures.ts`
+ * and `arcfour_futures.ts` run as subprocesses, on processes, on Workers
+ * and on the main thread, and given bad command lines.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { arcfour } from "../arcfour.ts";
-import { lines } from "../tools/harness.ts";
+import { arcfourTest } from "../arcfour_futures.ts";
+import { MainThreadExecutor } from "../lib/cpu_pool.ts";
+import { sha } from "../sha_futures.ts";
+import { lines, repoPath, runDeno } from "../tools/harness.ts";
 
-/** A script of the repository's root, by file name. */
-function rootScript(name: string): string {
-  return new URL(`../${name}`, import.meta.url).pathname;
-}
-
-/** Runs `deno run -A script ...args`; returns its status and decoded outputs. */
-async function run(
-  script: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", rootScript(script), ...args],
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
+/** Runs `deno run -A script ...args` from the repository's root. */
+function run(script: string, ...args: string[]) {
+  return runDeno(repoPath(script), args, repoPath("."));
 }
 
 // The vectors of arcfour_test.py (from draft-kaukonen-cipher-arcfour-03), in hex.
@@ -108,4 +94,153 @@ Deno.test("arcfour.ts times 1 MB encrypted, then decrypted, and says OK", async 
   assert.match(out[0], /^elapsed time: \d+\.\d\ds$/);
   assert.match(out[1], /^elapsed time: \d+\.\d\ds$/);
   assert.equal(out[2], "OK");
+});
+
+Deno.test("the jobs: sha hashes random bytes, arcfourTest round-trips them", () => {
+  const [a, b] = [sha(1000), sha(1000)];
+  assert.match(a, /^[0-9a-f]{64}$/);
+  assert.notEqual(a, b);
+  assert.equal(arcfourTest(1000, new TextEncoder().encode("key")), 1000);
+});
+
+Deno.test("MainThreadExecutor: what a call returns, or throws, settles its future", async () => {
+  await using executor = new MainThreadExecutor();
+  const ok = executor.submit(arcfourTest, 10, new Uint8Array(3));
+  assert.equal(await ok.result(), 10);
+  const bad = executor.submit(arcfourTest, 10, new Uint8Array(257));
+  await assert.rejects(bad.result(), RangeError);
+});
+
+/** The sizes arcfour_futures.ts prints, as the book computes them. */
+const ARCFOUR_SIZES = [
+  "384.0 KB",
+  "362.7 KB",
+  "341.3 KB",
+  "320.0 KB",
+  "298.7 KB",
+  "277.3 KB",
+  "256.0 KB",
+  "234.7 KB",
+  "213.3 KB",
+  "192.0 KB",
+  "170.7 KB",
+  "149.3 KB",
+];
+
+/** Asserts 12 job lines (checked by `job`), then `N workers, elapsed time: 1.23s`; returns the job lines. */
+function assertJobsThenStatus(
+  stdout: string,
+  workers: number,
+  job: RegExp,
+): string[] {
+  const out = lines(stdout);
+  assert.equal(out.length, 13, stdout);
+  for (const line of out.slice(0, 12)) assert.match(line, job);
+  assert.match(
+    out[12],
+    new RegExp(`^${workers} workers, elapsed time: \\d+\\.\\d\\ds$`),
+  );
+  return out.slice(0, 12);
+}
+
+for (
+  const [args, workers] of [[["2"], 2], [["--threads", "2"], 2], [
+    ["--plain"],
+    0,
+  ]] as const
+) {
+  Deno.test(`sha_futures.ts ${args.join(" ")}: 12 digests, then ${workers} workers and the time`, async () => {
+    const { code, stdout, stderr } = await run("sha_futures.ts", ...args);
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    const digests = assertJobsThenStatus(stdout, workers, /^[0-9a-f]{64}$/);
+    assert.equal(new Set(digests).size, 12, "the same random bytes twice");
+  });
+
+  Deno.test(`arcfour_futures.ts ${args.join(" ")}: the 12 sizes, then ${workers} workers and the time`, async () => {
+    const { code, stdout, stderr } = await run("arcfour_futures.ts", ...args);
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    const sizes = assertJobsThenStatus(stdout, workers, /^\d+\.\d KB$/);
+    assert.deepEqual(sizes.toSorted(), ARCFOUR_SIZES.toSorted());
+  });
+}
+
+Deno.test("arcfour_futures.ts --scale 2 --threads 2: each job twice the book's size", async () => {
+  const { code, stdout } = await run(
+    "arcfour_futures.ts",
+    "--scale",
+    "2",
+    "--threads",
+    "2",
+  );
+  assert.equal(code, 0);
+  const sizes = assertJobsThenStatus(stdout, 2, /^\d+\.\d KB$/);
+  assert.deepEqual(sizes.toSorted(), [
+    "298.7 KB",
+    "341.3 KB",
+    "384.0 KB",
+    "426.7 KB",
+    "469.3 KB",
+    "512.0 KB",
+    "554.7 KB",
+    "597.3 KB",
+    "640.0 KB",
+    "682.7 KB",
+    "725.3 KB",
+    "768.0 KB",
+  ]);
+});
+
+Deno.test("sha_futures.ts with no argument starts a process per CPU, at most", async () => {
+  const { code, stdout } = await run("sha_futures.ts");
+  assert.equal(code, 0);
+  const cpus = Math.min(navigator.hardwareConcurrency, 12);
+  assertJobsThenStatus(stdout, cpus, /^[0-9a-f]{64}$/);
+});
+
+const BAD_ARGS: [string[], string][] = [
+  [["x"], "WORKERS must be a whole number from 1, not 'x'"],
+  [["0"], "WORKERS must be a whole number from 1, not '0'"],
+  [["1", "2"], "too many arguments. Expected 1 argument but got 2: 1, 2."],
+  [["--plain", "2"], "--plain runs on the main thread: no WORKERS"],
+  [
+    ["--plain", "--threads"],
+    "--plain and --threads exclude each other",
+  ],
+  [["--bogus"], "unknown option '--bogus'"],
+  [["--scale", "0"], "--scale N must be >= 1"],
+  [
+    ["--scale", "x"],
+    "option '--scale <N>' argument 'x' is invalid. invalid int value: 'x'",
+  ],
+];
+
+for (const script of ["sha_futures.ts", "arcfour_futures.ts"]) {
+  Deno.test(`${script} refuses a bad command line: the error, the usage line, status 2`, async () => {
+    for (const [args, message] of BAD_ARGS) {
+      const { code, stdout, stderr } = await run(script, ...args);
+      assert.equal(code, 2, args.join(" "));
+      assert.equal(stdout, "");
+      assert.equal(
+        stderr,
+        `*** Usage error: ${message}\n` +
+          `usage: ${script} [-h] [--threads | --plain] [--scale N] [WORKERS]\n`,
+      );
+    }
+  });
+}
+
+Deno.test("sha_futures.ts -h prints the help and exits 0", async () => {
+  const { code, stdout, stderr } = await run("sha_futures.ts", "-h");
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.match(
+    stdout,
+    /^Usage: sha_futures.ts \[-h\] \[--threads \| --plain\] \[--scale N\] \[WORKERS\]\n/,
+  );
+  assert.match(
+    stdout,
+    /--threads +run the jobs on Workers instead of processes/,
+  );
 });

@@ -1,0 +1,148 @@
+/**
+ * The command line of the CPU-bound scripts (`sha_futures.ts`,
+ * `arcfour_futures.ts`), the executor it chooses, and their last line.
+ * The book's scripts take one optional argument, the number of workers;
+ * here `--threads` runs the same jobs on Workers instead of processes,
+ * `--plain` one after the other on the main thread, the baseline both
+ * pools are measured against, and `--scale N` makes each job N times
+ * bigger, as Deno runs the book's jobs much faster than CPython.
+ *
+ * Workers load the scripts, and so this module: commander is imported
+ * only when a command line is parsed (by `lib/cli.ts`).
+ *
+ * @module
+ */
+import {
+  Executor,
+  Future,
+  ProcessPoolExecutor,
+  ThreadPoolExecutor,
+} from "../futures.ts";
+import {
+  argumentParser,
+  integer,
+  parseCommandLine,
+  UsageError,
+  usageExit,
+} from "./cli.ts";
+
+/** Where the jobs run: `deno` subprocesses, Workers, or the main thread alone. */
+export type PoolKind = "process" | "thread" | "main";
+
+/** What the command line asks for. */
+export interface PoolOptions {
+  /** Where the jobs run. */
+  pool: PoolKind;
+  /** The most workers the pool may start (the CPUs by default); 0 for the main thread. */
+  workers: number;
+  /** How many times the book's size each job is: 1 by default. */
+  scale: number;
+}
+
+/** An executor that says how many workers it started. */
+export type CountingExecutor = Executor & { readonly workersCreated: number };
+
+/**
+ * Runs each call on the main thread as it is submitted, so that the
+ * scripts' `main` can time their jobs in a plain loop, without a pool.
+ */
+export class MainThreadExecutor extends Executor {
+  /** None: every call runs on the main thread. */
+  readonly workersCreated = 0;
+
+  /**
+   * Runs `fn(...args)` now, on this thread.
+   *
+   * @param fn the function to call.
+   * @param args its arguments.
+   * @returns a future that settles with what the call returned or threw.
+   */
+  submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Future<Awaited<R>> {
+    return new Future(Promise.try(fn, ...args));
+  }
+
+  /** Nothing to stop. */
+  async shutdown(): Promise<void> {}
+}
+
+const USAGE = "[-h] [--threads | --plain] [--scale N] [WORKERS]";
+
+/**
+ * Reads the command line of a CPU script; `-h` prints the help and exits
+ * 0, a bad command line prints a usage error and exits 2.
+ *
+ * @param argv the arguments, without the script's name.
+ * @returns the pool to run the jobs on, and its size.
+ */
+export function parseArgs(argv: string[]): Promise<PoolOptions> {
+  return parsePoolOptions(argv).catch((exc) => usageExit(exc, USAGE));
+}
+
+/** The pool options of `argv`, or a `UsageError`. */
+async function parsePoolOptions(argv: string[]): Promise<PoolOptions> {
+  const program = (await argumentParser())
+    .usage(USAGE)
+    .description("Run 12 CPU-bound jobs on a pool of processes, and time them.")
+    .argument("[WORKERS]", "the most workers to start (default: the CPUs)")
+    .option("--threads", "run the jobs on Workers instead of processes")
+    .option("--plain", "run the jobs one by one on the main thread")
+    .option("--scale <N>", "make each job N times the book's size", integer, 1);
+  const { threads, plain, scale } = parseCommandLine(program, argv);
+  if (scale < 1) throw new UsageError("--scale N must be >= 1");
+  const [workers] = program.args;
+  if (workers !== undefined && !/^[1-9]\d*$/.test(workers)) {
+    throw new UsageError(
+      `WORKERS must be a whole number from 1, not '${workers}'`,
+    );
+  }
+  if (plain) {
+    if (threads) {
+      throw new UsageError("--plain and --threads exclude each other");
+    }
+    if (workers) {
+      throw new UsageError("--plain runs on the main thread: no WORKERS");
+    }
+    return { pool: "main", workers: 0, scale };
+  }
+  return {
+    pool: threads ? "thread" : "process",
+    workers: Number(workers ?? navigator.hardwareConcurrency),
+    scale,
+  };
+}
+
+/**
+ * The executor that `options` asks for.
+ *
+ * @param options the pool and its size.
+ * @param module the URL of the module that exports the jobs.
+ * @returns a new executor; `await using` it.
+ */
+export function newExecutor(
+  { pool, workers }: PoolOptions,
+  module: string | URL,
+): CountingExecutor {
+  switch (pool) {
+    case "process":
+      return new ProcessPoolExecutor(workers, module);
+    case "thread":
+      return new ThreadPoolExecutor(workers, module);
+    case "main":
+      return new MainThreadExecutor();
+  }
+}
+
+/**
+ * The scripts' last line, as the book's `STATUS`: `2 workers, elapsed time: 1.23s`.
+ *
+ * @param workers how many workers ran the jobs.
+ * @param t0 when the run started, from `performance.now()`.
+ * @returns the line.
+ */
+export function status(workers: number, t0: number): string {
+  const seconds = (performance.now() - t0) / 1000;
+  return `${workers} workers, elapsed time: ${seconds.toFixed(2)}s`;
+}
