@@ -13,6 +13,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEST_DIR, POP20_CC, SERVERS } from "./flags2_common.ts";
+import { resolveServer, UsageError } from "./lib/cli.ts";
+import { makeWritableDir, writableOrExit } from "./lib/files.ts";
 
 /** Where `main` puts the base URL that `-s` names, for Workers to read too. */
 const BASE_URL_VAR = "FLAGS_BASE_URL";
@@ -70,7 +72,7 @@ export async function main(
 ): Promise<void> {
   const baseUrl = serverUrl(Deno.args);
   Deno.env.set(BASE_URL_VAR, baseUrl);
-  await Deno.mkdir(DEST_DIR, { recursive: true });
+  await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;
   try {
@@ -87,27 +89,23 @@ export async function main(
 
 /** The base URL that `-s LABEL` or `-s URL` names, LOCAL by default; else one line and exit 2. */
 function serverUrl(args: string[]): string {
-  let server: string;
   try {
     const options = { server: { type: "string", short: "s" } } as const;
-    server = parseArgs({ args, options }).values.server ?? "LOCAL";
+    const { server = "LOCAL" } = parseArgs({ args, options }).values;
+    return resolveServer(server, SERVERS)[1];
   } catch (exc) {
-    usageExit((exc as Error).message);
+    // parseArgs throws TypeErrors that carry an ERR_PARSE_ARGS_... code
+    const code = String((exc as { code?: unknown }).code);
+    if (!(exc instanceof UsageError || code.startsWith("ERR_PARSE_ARGS"))) {
+      throw exc;
+    }
+    const { message } = exc as Error;
+    const script = Deno.mainModule.split("/").at(-1);
+    console.error(
+      `*** Usage error: ${message} (usage: ${script} [-s LABEL|URL])`,
+    );
+    Deno.exit(2);
   }
-  if (/^https?:\/\//i.test(server)) return server.replace(/\/+$/, "");
-  const url = SERVERS[server.toUpperCase()];
-  if (!url) usageExit(`unknown server '${server}'`);
-  return url;
-}
-
-/** Prints `problem` and the usage on one line, then exits with status 2. */
-function usageExit(problem: string): never {
-  const script = Deno.mainModule.split("/").at(-1);
-  const labels = Object.keys(SERVERS).sort().join(", ");
-  console.error(
-    `*** Usage error: ${problem} (usage: ${script} [-s LABEL|URL], LABEL one of ${labels})`,
-  );
-  Deno.exit(2);
 }
 
 if (import.meta.main) await main(downloadMany);

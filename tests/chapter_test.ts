@@ -104,11 +104,32 @@ Deno.test("an error status stops the run: one line naming it, exit 1", async () 
   );
 });
 
+Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", async () => {
+  await using server = await startServer(LOCALHOST);
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/downloads`, "a file, not a folder");
+  const result = await runDeno(
+    repoPath("flags.ts"),
+    ["-s", server.url],
+    dir.path,
+  );
+  const why = describe("flags.ts", result);
+  assert.equal(result.code, 1, why);
+  assert.equal(result.stdout, "", why);
+  const [line, ...more] = lines(result.stderr);
+  assert.deepEqual(more, [], why);
+  assert.match(line, /^\*\*\* Cannot write to downloads\/?: /, why);
+  assert.equal(server.peak(), 0, why);
+});
+
 Deno.test("bad options: one usage line, exit 2, no downloads folder", async () => {
   const cases: [string[], string][] = [
     [["-x"], "Unknown option '-x'"],
     [["-s"], "Option '-s, --server <value>' argument missing"],
-    [["-s", "nowhere"], "unknown server 'nowhere'"],
+    [
+      ["-s", "nowhere"],
+      "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
+    ],
     [["BR"], "Unexpected argument 'BR'."],
   ];
   await settleAll(
@@ -123,7 +144,7 @@ Deno.test("bad options: one usage line, exit 2, no downloads folder", async () =
           assert.ok(line.startsWith(`*** Usage error: ${problem}`), why);
           assert.ok(
             line.endsWith(
-              `(usage: ${script} [-s LABEL|URL], LABEL one of DELAY, ERROR, LOCAL, REMOTE)`,
+              `(usage: ${script} [-s LABEL|URL])`,
             ),
             why,
           );
