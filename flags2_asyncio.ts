@@ -45,7 +45,9 @@ export async function downloadOne(
   try {
     image = await getFlag(baseUrl, cc);
   } catch (exc) {
-    if ((exc as HTTPStatusError).status !== 404) throw new FetchError(cc, exc);
+    if (!(exc instanceof HTTPStatusError) || exc.status !== 404) {
+      throw new FetchError(cc, exc);
+    }
     if (verbose) console.log(cc, "not found");
     return DownloadStatus.NOT_FOUND;
   } finally {
@@ -82,10 +84,10 @@ export async function supervisor(
       status = await future.result();
     } catch (exc) {
       if (interrupted.aborted) continue; // Ctrl-C: count what still finishes
-      const { countryCode, cause } = exc as FetchError;
+      if (!(exc instanceof FetchError)) throw exc;
       if (verbose) {
-        const errorMsg = await errorMessage(cause);
-        console.log(`*** Error for ${countryCode}: ${errorMsg}`);
+        const errorMsg = await errorMessage(exc.cause);
+        console.log(`*** Error for ${exc.countryCode}: ${errorMsg}`);
       }
       status = DownloadStatus.ERROR;
     }

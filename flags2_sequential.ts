@@ -28,6 +28,7 @@ export const TIMEOUT = 3.1;
 
 /** A response whose status is not 2xx, like httpx's `HTTPStatusError`. */
 export class HTTPStatusError extends Error {
+  /** The class's name, as Python would print it. */
   override name = "HTTPStatusError";
   /** `status` with the reason phrase that came with it. */
   constructor(readonly status: number, readonly reason: string) {
@@ -35,24 +36,50 @@ export class HTTPStatusError extends Error {
   }
 }
 
-/** Fetches the flag of `cc` from `baseUrl`; throws `HTTPStatusError` unless 2xx. */
+/** A refused, reset or broken connection, like requests' `ConnectionError`. */
+export class ConnectionError extends Error {
+  /** The class's name, as Python would print it. */
+  override name = "ConnectionError";
+}
+
+/**
+ * Rethrows the `TypeError` of `fetch`, which is how it reports a network
+ * error (its URL is valid here), as a `ConnectionError`.
+ */
+function connectionError(exc: unknown): never {
+  if (!(exc instanceof TypeError)) throw exc;
+  const detail = exc.cause instanceof Error ? exc.cause.message : exc.message;
+  throw new ConnectionError(detail, { cause: exc });
+}
+
+/**
+ * Fetches the flag of `cc` from `baseUrl`.
+ *
+ * @param baseUrl the server's URL, without a trailing slash
+ * @param cc the country code
+ * @returns the image's bytes
+ * @throws {HTTPStatusError} when the status is not 2xx
+ * @throws {ConnectionError} when the connection is refused or breaks
+ * @throws {DOMException} "TimeoutError" after `TIMEOUT` seconds, or
+ * "AbortError" on Ctrl-C
+ */
 export async function getFlag(
   baseUrl: string,
   cc: string,
 ): Promise<Uint8Array> {
-  const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
+  const url = new URL(`${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`);
   const signal = AbortSignal.any([
     AbortSignal.timeout(TIMEOUT * 1000),
     listenForCtrlC(), // in a Worker, its first request listens
   ]);
   using span = traceSpan(cc);
-  const resp = await fetch(url, { signal });
+  const resp = await fetch(url, { signal }).catch(connectionError);
   span.status = resp.status;
   if (!resp.ok) {
     await resp.body?.cancel();
     throw new HTTPStatusError(resp.status, resp.statusText);
   }
-  return await resp.bytes();
+  return await resp.bytes().catch(connectionError);
 }
 
 /** Downloads and saves the flag of `cc`: OK, or NOT_FOUND on a 404; other errors propagate. */
@@ -69,7 +96,7 @@ export async function downloadOne(
     status = DownloadStatus.OK;
     msg = "OK";
   } catch (exc) {
-    if ((exc as HTTPStatusError).status !== 404) throw exc;
+    if (!(exc instanceof HTTPStatusError) || exc.status !== 404) throw exc;
     status = DownloadStatus.NOT_FOUND;
     msg = "not found";
   }
@@ -77,24 +104,26 @@ export async function downloadOne(
   return status;
 }
 
-/** The verbose line's words for an error, the same in the three scripts. */
+/**
+ * The verbose line's words for an error, the same in the three scripts.
+ *
+ * @param exc what `downloadOne` threw, here or in a Worker
+ * @returns `HTTP error 418 - I'm a Teapot`, `Connection error`,
+ * `Timeout after 3.1s`, or for anything else its own message
+ */
 export async function errorMessage(exc: unknown): Promise<string> {
-  const error = exc as Partial<HTTPStatusError>;
-  switch (error?.name) {
-    case "HTTPStatusError": {
-      // Deno's reason phrases are hyper's ("I'm a teapot"); Node's table has
-      // the book's. Imported here, so that Workers never load node:http.
-      const { STATUS_CODES } = await import("node:http");
-      const reason = STATUS_CODES[error.status!] ?? error.reason;
-      return `HTTP error ${error.status} - ${reason}`;
-    }
-    case "TimeoutError":
-      return `Timeout after ${TIMEOUT}s`;
-    case "TypeError": // how fetch reports a refused or broken connection
-      return "Connection error";
-    default:
-      return error?.message ?? String(exc);
+  if (exc instanceof HTTPStatusError) {
+    // Deno's reason phrases are hyper's ("I'm a teapot"); Node's table has
+    // the book's. Imported here, so that Workers never load node:http.
+    const { STATUS_CODES } = await import("node:http");
+    const reason = STATUS_CODES[exc.status] ?? exc.reason;
+    return `HTTP error ${exc.status} - ${reason}`;
   }
+  if (exc instanceof ConnectionError) return "Connection error";
+  if (exc instanceof DOMException && exc.name === "TimeoutError") {
+    return `Timeout after ${TIMEOUT}s`;
+  }
+  return exc instanceof Error ? exc.message : String(exc);
 }
 
 /** Downloads the flags of `ccList` one after the other; Ctrl-C stops the loop. */

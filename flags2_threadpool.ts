@@ -32,6 +32,8 @@ export async function downloadMany(
 ): Promise<Counter> {
   const counter = newCounter();
   await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE);
+  const cancelWaiting = () => executor.shutdown({ cancelFutures: true });
+  interrupted.addEventListener("abort", cancelWaiting); // on Ctrl-C
   const toDoMap = new Map<Future<DownloadStatus>, string>();
   for (const cc of ccList.toSorted()) {
     const future = executor.submit(downloadOne, cc, baseUrl, verbose);
@@ -47,11 +49,7 @@ export async function downloadMany(
     try {
       status = await future.result();
     } catch (exc) {
-      if (interrupted.aborted) {
-        // Ctrl-C: cancel what waits; what still finishes is counted.
-        void executor.shutdown({ cancelFutures: true });
-        continue;
-      }
+      if (interrupted.aborted) continue; // Ctrl-C: count what still finishes
       status = DownloadStatus.ERROR;
       errorMsg = await errorMessage(exc);
     }
