@@ -90,10 +90,11 @@ export function chartPanels(
     const panel = panels.get(row.scenario) ??
       { title: row.scenario, subtitle: "", series: [], rules: [] };
     panels.set(row.scenario, panel);
-    if (c.script === "curl") {
+    if (c.script === "curl" || c.script === "floor") {
+      const name = c.script === "curl" ? "curl" : "Worker floor";
       panel.rules.push({
         t: row.median,
-        label: `curl ${fmtSeconds(row.median)}`,
+        label: `${name} ${fmtSeconds(row.median)}`,
       });
       return;
     }
@@ -115,7 +116,8 @@ export function chartPanels(
 /** "676 codes · concurrent requests: sequential 1, threadpool 30 · dot: last one". */
 function concurrencies(panel: ChartPanel, rows: Row[]): string {
   const mine = rows.filter((row) =>
-    row.scenario === panel.title && row.script !== "curl"
+    row.scenario === panel.title && row.script !== "curl" &&
+    row.script !== "floor"
   );
   const concurrency = mine.map((row) => `${row.script} ${row.concurrency}`);
   return `${mine[0]?.codes} codes · concurrent requests: ` +

@@ -25,7 +25,7 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { listenForCtrlC } from "../lib/interrupt.ts";
-import { isFile, isFolder, type ScriptName } from "../tools/harness.ts";
+import { isFile, isFolder } from "../tools/harness.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { describeMemory, type MemoryMethod, memoryMethod } from "./memory.ts";
 import { CURL, type Run, runOnce, type Setup, warmUp } from "./runs.ts";
@@ -38,7 +38,7 @@ import {
   SCENARIOS,
 } from "./scenarios.ts";
 import {
-  addCurlRatios,
+  addFloorRatios,
   machine,
   markdownTable,
   preamble,
@@ -139,7 +139,7 @@ function parseOptions(args: string[]): Options {
     .opts<Options>();
 }
 
-/** Every run of the cases: the timed ones per case, and the traced one (none for curl). */
+/** Every run of the cases: the timed ones per case, and the traced one (none for the floors). */
 interface Runs {
   results: Run[][];
   traced: (Run | undefined)[];
@@ -153,10 +153,8 @@ async function runAll(
   setup: Setup,
   signal: AbortSignal,
 ): Promise<Runs> {
-  const scripts = new Set(cases.map((c) => c.script));
-  scripts.delete("curl");
   progress("warming up: one short run of each script");
-  await warmUp([...scripts] as ScriptName[], setup.workdir, signal);
+  await warmUp(cases.map((c) => c.script), setup.workdir, signal);
   const results: Run[][] = cases.map(() => []);
   // In rounds: each case of a scenario once a round, so that a slow spell of
   // the machine weighs on all of them alike and their ratios hold.
@@ -175,7 +173,7 @@ async function runAll(
   for (const [i, c] of cases.entries()) {
     const what = `[${i + 1}/${cases.length}] ${label(c)} traced run`;
     traced.push(
-      c.script === "curl"
+      c.script === "curl" || c.script === "floor"
         ? undefined
         : await runReported(c, setup, signal, what, true),
     );
@@ -218,7 +216,7 @@ async function main(args: string[]): Promise<void> {
   }
   const { results, traced } = runs;
   const rows = cases.map((c, i) => summarize(c, results[i], traced[i]));
-  addCurlRatios(rows);
+  addFloorRatios(rows);
   const info = await machine();
   console.log(preamble(date, info, repeat, setup));
   console.log(markdownTable(rows));

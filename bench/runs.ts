@@ -1,7 +1,7 @@
 /**
  * One timed run of the bench: a fresh server, a fresh working folder, a
- * script (or curl) run as a subprocess the way a reader runs it, and what
- * did not add up.
+ * script (or curl, or the Worker floor) run as a subprocess the way a
+ * reader runs it, and what did not add up.
  *
  * @module
  */
@@ -10,6 +10,8 @@ import { startServer } from "../slow_server.ts";
 import {
   listDir,
   LOCALHOST,
+  repoPath,
+  runDeno,
   runScript,
   type ScriptName,
   scriptPath,
@@ -17,12 +19,15 @@ import {
 } from "../tools/harness.ts";
 import { parseReport, type Report } from "../tools/report.ts";
 import type { TraceLine } from "./chart.ts";
-import { type MemoryMethod, runMeasured } from "./memory.ts";
+import { parseFloor } from "./floor.ts";
+import { type Measured, type MemoryMethod, runMeasured } from "./memory.ts";
 import { type Case, SERVERS } from "./scenarios.ts";
 
 /** The floor the LOCAL rows are measured against. */
 export const CURL = "/usr/bin/curl";
 const CURL_PARALLEL = 50;
+/** The floor the threadpool's DELAY rows are measured against. */
+const FLOOR = repoPath("bench/floor.ts");
 
 /** How every run is made: its memory measure, and where its working folder goes. */
 export interface Setup {
@@ -32,9 +37,9 @@ export interface Setup {
   workdir?: string;
 }
 
-/** What one run of a script (or of curl) gave. */
+/** What one run of a script (or of curl, or of the floor) gave. */
 export interface Run extends Report {
-  /** Most requests the server held at once. */
+  /** Most requests the server held at once; for the floor, most tasks running at once. */
   peak: number;
   /** Peak resident memory of the child, KiB. */
   memoryKiB: number;
@@ -118,25 +123,74 @@ async function timeScript(
     ? parseTrace(await Deno.readTextFile(`${cwd}/trace.jsonl`).catch(() => ""))
     : [];
   let report: Report;
-  let problems: string[];
   try {
     report = parseReport(out.stdout);
-    const traceLines = traced ? trace.length : undefined;
-    problems = checkRun(report, out.code, traceLines, await countSaved(cwd));
   } catch (exc) {
-    // A crashed run is flagged, not fatal: the other runs still count.
-    const last = out.stderr.trim().split("\n").at(-1) ?? "";
-    report = { ...NO_REPORT, codes: traced ? trace.length : NaN };
-    problems = [
-      `no report (exit status ${out.code}): ${(exc as Error).message} ${last}`,
-    ];
+    return crashed(out, exc, traced ? trace.length : NaN);
   }
+  const traceLines = traced ? trace.length : undefined;
+  const saved = await countSaved(cwd);
+  const problems = checkRun(report, out.code, traceLines, saved);
   return {
     ...report,
     exitCode: out.code,
     memoryKiB: out.memoryKiB,
     problems,
     trace,
+  };
+}
+
+/** A run that printed no report: flagged, not fatal, so the other runs still count. */
+function crashed(
+  out: Measured,
+  exc: unknown,
+  codes: number,
+): Omit<Run, "peak"> {
+  const last = out.stderr.trim().split("\n").at(-1) ?? "";
+  const why = exc instanceof Error ? exc.message : String(exc);
+  return {
+    ...NO_REPORT,
+    codes,
+    exitCode: out.code,
+    memoryKiB: out.memoryKiB,
+    problems: [`no report (exit status ${out.code}): ${why} ${last}`],
+    trace: [],
+  };
+}
+
+/** One run of the Worker floor at the `-m` of `args` (the scenario's), from `cwd`. */
+async function timeFloor(
+  args: string[],
+  cwd: string,
+  method: MemoryMethod,
+  signal: AbortSignal,
+): Promise<Run> {
+  const m = args.indexOf("-m");
+  const maxReq = m >= 0 ? args.slice(m, m + 2) : [];
+  const cmd = [Deno.execPath(), "run", "-A", FLOOR, ...maxReq];
+  const out = await runMeasured(cmd, cwd, method, signal);
+  let floor;
+  try {
+    floor = parseFloor(out.stdout);
+  } catch (exc) {
+    return { ...crashed(out, exc, NaN), peak: NaN };
+  }
+  // A task that did not complete is "lost", as a download would be.
+  const report: Report = {
+    elapsed: floor.elapsed,
+    codes: floor.tasks,
+    concurrency: floor.maxWorkers,
+    ok: floor.done,
+    notFound: 0,
+    errors: 0,
+  };
+  return {
+    ...report,
+    peak: floor.peakRunning,
+    exitCode: out.code,
+    memoryKiB: out.memoryKiB,
+    problems: checkRun(report, out.code),
+    trace: [],
   };
 }
 
@@ -180,7 +234,8 @@ async function timeCurl(
 }
 
 /**
- * One run of a case, with a fresh server and a fresh working folder.
+ * One run of a case, with a fresh server (none for the floor) and a fresh
+ * working folder.
  *
  * @param c the case
  * @param setup how the memory is measured, and where the folder goes
@@ -195,11 +250,14 @@ export async function runOnce(
   signal: AbortSignal,
   traced = false,
 ): Promise<Run> {
+  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
+  if (c.script === "floor") {
+    return await timeFloor(c.scenario.args, dir.path, method, signal);
+  }
   await using server = await startServer({
     ...SERVERS[c.scenario.server],
     ...LOCALHOST,
   });
-  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
   const run = c.script === "curl"
     ? await timeCurl(server.url, dir.path, method, signal)
     : await timeScript(
@@ -219,29 +277,32 @@ export class WarmUpError extends Error {
 }
 
 /**
- * Runs each script once on two codes, so that no timed run pays for
- * transpiling.
+ * Runs each script (and the floor) once on two codes (or tasks), so that no
+ * timed run pays for transpiling.
  *
- * @param scripts the scripts to warm up
+ * @param scripts what the cases run; curl needs no warm-up
  * @param workdir where their working folder goes
  * @param signal aborting it stops the run under way
  * @throws {WarmUpError} when a script fails
  * @throws the reason of `signal` when it was aborted
  */
 export async function warmUp(
-  scripts: ScriptName[],
+  scripts: Case["script"][],
   workdir: string | undefined,
   signal: AbortSignal,
 ): Promise<void> {
   await using server = await startServer(LOCALHOST);
   await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
-  for (const script of scripts) {
-    const out = await runScript(
-      script,
-      ["-s", server.url, "BR", "XX"],
-      dir.path,
-      signal,
-    );
+  for (const script of new Set(scripts)) {
+    if (script === "curl") continue;
+    const out = script === "floor"
+      ? await runDeno(FLOOR, ["-n", "2"], dir.path, signal)
+      : await runScript(
+        script,
+        ["-s", server.url, "BR", "XX"],
+        dir.path,
+        signal,
+      );
     signal.throwIfAborted();
     if (out.code !== 0) {
       throw new WarmUpError(`warm-up of ${script} failed:\n${out.stderr}`);

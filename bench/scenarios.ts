@@ -78,12 +78,12 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** One scenario and one script (or curl): a row of the table. */
+/** One scenario and one script, or one of the floors: a row of the table. */
 export interface Case {
   /** The command line and the server. */
   scenario: Scenario;
-  /** What runs it. */
-  script: ScriptName | "curl";
+  /** What runs it: a script, curl, or the Worker floor (`floor.ts`). */
+  script: ScriptName | "curl" | "floor";
 }
 
 /** The scenarios that `--scenario` names: an id, or a server label for all of its scenarios. */
@@ -95,7 +95,11 @@ export function pickScenarios(names: string[]): Scenario[] {
   );
 }
 
-/** The rows to run: curl joins LOCAL when it is installed. */
+/**
+ * The rows to run, each floor first: curl joins LOCAL when it is installed;
+ * the Worker floor joins each DELAY scenario of `-e` that runs the
+ * threadpool.
+ */
 export function planCases(
   scenarios: Scenario[],
   quick: boolean,
@@ -103,10 +107,13 @@ export function planCases(
 ): Case[] {
   return scenarios.flatMap((scenario) => {
     const scripts = quick ? scenario.quick : scenario.scripts;
-    const withCurl = curl && scenario.server === "LOCAL"
-      ? ["curl"] as const
-      : [];
-    return [...withCurl, ...scripts].map((script) => ({ scenario, script }));
+    const floors: Case["script"][] = [];
+    if (curl && scenario.server === "LOCAL") floors.push("curl");
+    if (
+      scenario.server === "DELAY" && scenario.args.includes("-e") &&
+      scripts.includes("threadpool")
+    ) floors.push("floor");
+    return [...floors, ...scripts].map((script) => ({ scenario, script }));
   });
 }
 

@@ -22,7 +22,11 @@ export interface Row {
   max: number;
   ideal?: number;
   ratioIdeal?: number;
+  /** LOCAL rows: the median over curl's. */
   ratioCurl?: number;
+  /** Threadpool rows of DELAY: the median over the Worker floor's, same scenario. */
+  ratioFloor?: number;
+  /** Per run: most requests the server held at once (the floor: most tasks running). */
   peak: number[];
   memoryMiB: number;
   problems: string[];
@@ -79,13 +83,25 @@ export function summarize(c: Case, runs: Run[], traced?: Run): Row {
   };
 }
 
-/** Fills in the ratio to the curl floor of the LOCAL rows. */
-export function addCurlRatios(rows: Row[]): void {
-  const floor = rows.find((row) => row.script === "curl")?.median;
-  if (!floor) return;
+/** Fills in the ratios to the floors: of the LOCAL rows to curl, of the threadpool's to the Worker floor of their scenario. */
+export function addFloorRatios(rows: Row[]): void {
+  const curl = rows.find((row) => row.script === "curl")?.median;
   for (const row of rows) {
-    if (row.scenario.startsWith("LOCAL")) row.ratioCurl = row.median / floor;
+    if (curl && row.scenario.startsWith("LOCAL")) {
+      row.ratioCurl = row.median / curl;
+    }
+    const floor = rows.find((other) =>
+      other.script === "floor" && other.scenario === row.scenario
+    )?.median;
+    if (floor && (row.script === "threadpool" || row.script === "floor")) {
+      row.ratioFloor = row.median / floor;
+    }
   }
+}
+
+/** The script column: the Worker floor says what it is. */
+function scriptLabel(script: string): string {
+  return script === "floor" ? "Worker floor" : script;
 }
 
 /** `a–b`, or `a` when both are the same. */
@@ -108,6 +124,7 @@ export function markdownTable(rows: Row[]): string {
     "ideal s",
     "× ideal",
     "× curl",
+    "× floor",
     "server peak",
     "peak RSS MiB",
     "check",
@@ -115,7 +132,7 @@ export function markdownTable(rows: Row[]): string {
   const ratio = (value?: number) => value ? value.toFixed(2) : "";
   const lines = rows.map((row) => [
     row.scenario,
-    row.script,
+    scriptLabel(row.script),
     String(row.codes),
     String(row.concurrency),
     row.median.toFixed(2),
@@ -123,6 +140,7 @@ export function markdownTable(rows: Row[]): string {
     row.ideal?.toFixed(1) ?? "",
     ratio(row.ratioIdeal),
     ratio(row.ratioCurl),
+    ratio(row.ratioFloor),
     range(row.peak),
     row.memoryMiB.toFixed(0),
     row.problems.length ? `**${row.problems.join("; ")}**` : "ok",
@@ -165,8 +183,11 @@ export function preamble(
     `${repeat} run(s) per row, without \`--trace\`; one more run with it ` +
     "draws the chart and is checked too. Time: the `Elapsed time` the " +
     "script prints (curl: the whole process, timed by the bench); ideal: " +
-    `ceil(codes / concurrency) × ${DELAY_SECONDS} s. Server peak: most ` +
-    "requests the server held at once. Memory: " + describeMemory(method) +
+    `ceil(codes / concurrency) × ${DELAY_SECONDS} s. Worker floor: the ` +
+    "threadpool's pool running tasks that only sleep " +
+    `${DELAY_SECONDS} s, no network (\`bench/floor.ts\`). Server peak: ` +
+    "most requests the server held at once (floor: most tasks running at " +
+    "once). Memory: " + describeMemory(method) +
     `. Working folders in ${workdir ?? "the system's temp folder"}.`,
     "",
   ].join("\n");

@@ -7,9 +7,10 @@
 
 import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
+import { parseFloor } from "../bench/floor.ts";
 import { checkRun } from "../bench/runs.ts";
-import { pickScenarios } from "../bench/scenarios.ts";
-import { ideal, median } from "../bench/table.ts";
+import { pickScenarios, planCases } from "../bench/scenarios.ts";
+import { addFloorRatios, ideal, median, type Row } from "../bench/table.ts";
 import {
   denoCommand,
   descendants,
@@ -20,9 +21,10 @@ import {
   runDeno,
   tempDir,
 } from "../tools/harness.ts";
-import { parseReport } from "../tools/report.ts";
+import { parseReport, ReportError } from "../tools/report.ts";
 
 const BENCH = repoPath("bench/main.ts");
+const FLOOR = repoPath("bench/floor.ts");
 
 Deno.test("median of odd and even counts", () => {
   assert.deepEqual(median([3, 1, 2]), 2);
@@ -84,6 +86,71 @@ Deno.test("pickScenarios takes ids and server labels", () => {
     "local",
     "error",
   ]);
+});
+
+Deno.test("planCases: curl joins LOCAL, the Worker floor joins DELAY -e with the threadpool", () => {
+  const plan = (names: string[], quick: boolean) =>
+    planCases(pickScenarios(names), quick, true).map((c) =>
+      `${c.scenario.id} ${c.script}`
+    );
+  assert.deepEqual(plan(["local", "delay"], false), [
+    "local curl",
+    "local sequential",
+    "local threadpool",
+    "local asyncio",
+    "delay-m30 floor",
+    "delay-m30 threadpool",
+    "delay-m30 asyncio",
+    "delay-m1000 floor",
+    "delay-m1000 threadpool",
+    "delay-m1000 asyncio",
+    "delay-b sequential",
+  ]);
+  // --quick runs no threadpool in delay-m30, so no floor there either.
+  assert.deepEqual(plan(["delay-m30", "delay-m1000"], true), [
+    "delay-m1000 floor",
+    "delay-m1000 threadpool",
+    "delay-m1000 asyncio",
+  ]);
+});
+
+Deno.test("addFloorRatios: threadpool over the floor of its scenario, LOCAL over curl", () => {
+  const row = (scenario: string, script: string, median: number) =>
+    ({ scenario, script, median }) as Row;
+  const rows = [
+    row("LOCAL -e", "curl", 0.1),
+    row("LOCAL -e", "threadpool", 0.4),
+    row("DELAY -e -m 30", "floor", 12),
+    row("DELAY -e -m 30", "threadpool", 12.6),
+    row("DELAY -e -m 30", "asyncio", 11.7),
+    row("DELAY -e -m 1000", "floor", 5),
+    row("DELAY -e -m 1000", "threadpool", 6),
+  ];
+  addFloorRatios(rows);
+  assert.deepEqual(rows.map((r) => r.ratioCurl), [1, 4, ...Array(5)]);
+  assert.deepEqual(
+    rows.map((r) => r.ratioFloor?.toFixed(2)),
+    [undefined, undefined, "1.00", "1.05", undefined, "1.00", "1.20"],
+  );
+});
+
+Deno.test("the Worker floor runs its tasks on a pool and reports what parseFloor reads", async () => {
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const out = await runDeno(FLOOR, ["-m", "2", "-n", "3"], dir.path);
+  assert.equal(out.code, 0, out.stderr);
+  const report = parseFloor(out.stdout);
+  const { tasks, maxWorkers, done, workersCreated, peakRunning } = report;
+  assert.deepEqual([tasks, maxWorkers, done], [3, 2, 3], out.stdout);
+  // How far the pool grows is its own policy: never past -m.
+  assert.ok(workersCreated >= 1 && workersCreated <= 2, out.stdout);
+  assert.ok(peakRunning >= 1 && peakRunning <= 2, out.stdout);
+  // Two rounds of 0.5 s at least: the tasks did sleep.
+  assert.ok(report.elapsed >= 1, out.stdout);
+  assert.deepEqual(await listDir(dir.path), []);
+});
+
+Deno.test("parseFloor names a missing line", () => {
+  assert.throws(() => parseFloor("Elapsed time: 1.00s\n"), ReportError);
 });
 
 Deno.test("completionCurve counts ends from the first start", () => {
