@@ -240,6 +240,9 @@ export async function main(
     throw new AssertionError({ message: "some downloads are unaccounted for" });
   }
   finalReport(counter, t0);
+  if (counter.ERROR === ccList.length) {
+    await cli.hintNoServer(args.server, args.baseUrl);
+  }
   // Exit now: tearing down a hundred terminated Workers takes seconds.
   Deno.exit(interrupted.aborted ? 130 : 0);
 }

@@ -1,7 +1,8 @@
 /**
  * What the flags2 command line needs beyond the book's argparse and
  * `print`: commander set up to behave like argparse (usage errors, `-h`,
- * integer options), a `-s` that also takes a whole URL, and plurals.
+ * integer options), a `-s` that also takes a whole URL, plurals, and a hint
+ * when the test servers are not running.
  *
  * Workers load the scripts, and so this module: commander is imported only
  * when a command line is parsed.
@@ -98,7 +99,9 @@ function scriptName(): string {
 
 /**
  * The label and base URL that `-s` names: one of `servers`, in any case,
- * or beyond the book a whole `http(s)://` URL, labelled `CUSTOM`.
+ * or beyond the book a whole `http(s)://` URL, labelled `CUSTOM`. The
+ * environment variable `FLAGS2_{LABEL}_URL` (`FLAGS2_LOCAL_URL`...) moves a
+ * label elsewhere, when environment access is granted (it is never asked for).
  *
  * @param server the `-s` value
  * @param servers the URLs by label
@@ -117,7 +120,41 @@ export function resolveServer(
     const options = Object.keys(servers).sort().join(", ");
     throw new UsageError(`--server LABEL must be one of ${options}`);
   }
-  return [label, servers[label]];
+  return [label, envUrl(`FLAGS2_${label}_URL`) ?? servers[label]];
+}
+
+function envUrl(variable: string): string | undefined {
+  const { state } = Deno.permissions.querySync({ name: "env", variable });
+  return state === "granted" ? Deno.env.get(variable) : undefined;
+}
+
+/** The labels of the servers that `deno task serve` starts. */
+const TEST_SERVERS = ["LOCAL", "DELAY", "ERROR"];
+
+/**
+ * After a run where every download failed, says on standard error how to
+ * start the test servers if `label` is one of them and nothing accepts a
+ * connection at `baseUrl`.
+ *
+ * @param label the server's label
+ * @param baseUrl its URL
+ */
+export async function hintNoServer(
+  label: string,
+  baseUrl: string,
+): Promise<void> {
+  if (!TEST_SERVERS.includes(label)) return;
+  try {
+    const signal = AbortSignal.timeout(1000);
+    await (await fetch(baseUrl, { method: "HEAD", signal })).body?.cancel();
+  } catch (exc) {
+    // fetch's TypeError is a network error; a timeout means someone is there.
+    if (!(exc instanceof TypeError)) return;
+    console.error(
+      `*** No server at ${baseUrl}: start the test servers with ` +
+        `"deno task serve" in another terminal.`,
+    );
+  }
 }
 
 /**

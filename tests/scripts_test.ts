@@ -19,6 +19,7 @@ import { parseReport } from "../tools/report.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
+  decode,
   freePort,
   lines,
   listDir,
@@ -28,6 +29,7 @@ import {
   SCRIPT_NAMES,
   scriptCommand,
   type ScriptName,
+  scriptPath,
   SCRIPTS,
   settleAll,
   tempDir,
@@ -68,6 +70,31 @@ async function inTempDir<T>(
 function describe(script: ScriptName, result: RunResult): string {
   return `${script}: exit ${result.code}\n--- stdout\n${result.stdout}` +
     `--- stderr\n${result.stderr}`;
+}
+
+/** Runs `script` from `cwd` with the given permissions (`-A` by default) and environment variables. */
+async function runWith(
+  script: ScriptName,
+  args: string[],
+  cwd: string,
+  { permissions = ["-A"], env = {} }: {
+    permissions?: string[];
+    env?: Record<string, string>;
+  },
+): Promise<RunResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, scriptPath(script), ...args],
+    cwd,
+    stdin: "null",
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  const { code, signal } = out;
+  return {
+    code,
+    signal,
+    stdout: decode(out.stdout),
+    stderr: decode(out.stderr),
+  };
 }
 
 /** The per-code lines of a verbose run: those between the header and the dashes. */
@@ -168,6 +195,8 @@ Deno.test("no server listening: every code is a connection error", async () => {
           why,
         );
         assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
+        // A URL of one's own is no test server: no hint.
+        assert.equal(result.stderr, "", why);
       })
     ),
     inTempDir("asyncio", ["-v", "-s", url, "BR"], (result) => {
@@ -184,6 +213,51 @@ Deno.test("no server listening: every code is a connection error", async () => {
       ], why);
     }),
   ]);
+});
+
+Deno.test("no test server at a label: the report, then one line on stderr saying how to start them", async () => {
+  const url = `http://localhost:${freePort()}/flags`;
+  const hint = `*** No server at ${url}: start the test servers with ` +
+    `"deno task serve" in another terminal.`;
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using dir = await tempDir();
+    const result = await runWith(
+      script,
+      ["-s", "local", "BR", "CN"],
+      dir.path,
+      {
+        env: { FLAGS2_LOCAL_URL: url },
+      },
+    );
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    const out = lines(result.stdout);
+    assert.equal(out[0], `LOCAL site: ${url}`, why);
+    assert.deepEqual(out.slice(3, 6), [
+      DASHES,
+      "0 flags downloaded.",
+      "2 errors.",
+    ], why);
+    assert.match(out[6], ELAPSED, why);
+    assert.deepEqual(lines(result.stderr), [hint], why);
+  }));
+});
+
+Deno.test("a test server that answers, if only with errors, gets no hint", async () => {
+  await using server = await startServer({ ...LOCALHOST, errorRate: 1 });
+  await using dir = await tempDir();
+  const result = await runWith(
+    "asyncio",
+    ["-s", "ERROR", "BR", "CN"],
+    dir.path,
+    {
+      env: { FLAGS2_ERROR_URL: server.url },
+    },
+  );
+  const why = describe("asyncio", result);
+  assert.equal(result.code, 0, why);
+  assert.match(result.stdout, /^2 errors\.$/m, why);
+  assert.equal(result.stderr, "", why);
 });
 
 Deno.test("a response later than 3.1 s is a timeout error", async () => {
