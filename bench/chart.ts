@@ -22,36 +22,49 @@ import type { Row } from "./table.ts";
 
 /** One request of a `--trace` file: epoch milliseconds and HTTP status or "error". */
 export interface TraceLine {
+  /** The country code. */
   cc: string;
+  /** When the request started, epoch ms. */
   start: number;
+  /** When it ended, epoch ms. */
   end: number;
+  /** Its HTTP status, or "error" when there was none. */
   outcome: number | "error";
 }
 
 /** A point of a completion curve: seconds since the first request, downloads done. */
 export interface CurvePoint {
+  /** Seconds since the first request. */
   t: number;
+  /** Downloads done by then. */
   done: number;
 }
 
 /** One line of a panel. */
 export interface ChartSeries {
+  /** The script, which picks the colour. */
   script: string;
+  /** Its completion curve. */
   points: CurvePoint[];
 }
 
 /** A time marked across a panel: an ideal time, the curl floor. */
 export interface ChartRule {
+  /** Seconds since the first request. */
   t: number;
+  /** What the time is, e.g. "ideal 0.5 s". */
   label: string;
 }
 
 /** One panel: a scenario, its lines and its marked times. */
 export interface ChartPanel {
+  /** The scenario, e.g. "DELAY -e -m 30". */
   title: string;
   /** Smaller text after the title, e.g. the concurrency of each script. */
   subtitle: string;
+  /** A line per script. */
   series: ChartSeries[];
+  /** Times marked across the panel. */
   rules: ChartRule[];
 }
 

@@ -273,6 +273,7 @@ export async function runOnce(
 
 /** A script that fails before the bench has timed anything. */
 export class WarmUpError extends Error {
+  /** The class's name, shown before the message. */
   override name = "WarmUpError";
 }
 

@@ -19,7 +19,7 @@ export const SERVERS: Readonly<Record<ServerLabel, ServerOptions>> = {
 };
 
 /** Seconds every DELAY response waits: the unit of the ideal time. */
-export const DELAY_SECONDS = PRESETS.DELAY.delay;
+export const DELAY_SECONDS: number = PRESETS.DELAY.delay;
 
 /** A command line to time, against one kind of server, for some scripts. */
 export interface Scenario {

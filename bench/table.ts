@@ -13,14 +13,23 @@ import { type Case, DELAY_SECONDS, scenarioLabel } from "./scenarios.ts";
 
 /** A row of the table: a case and its runs. */
 export interface Row {
+  /** The scenario's command line, e.g. "DELAY -e -m 30". */
   scenario: string;
+  /** A script, "curl" or "floor". */
   script: string;
+  /** Codes searched for (the floor: tasks). */
   codes: number;
+  /** Concurrent connections used (the floor: its pool's maxWorkers). */
   concurrency: number;
+  /** Median elapsed time of the timed runs, seconds. */
   median: number;
+  /** Shortest of them. */
   min: number;
+  /** Longest of them. */
   max: number;
+  /** DELAY rows: ceil(codes / concurrency) × the delay, seconds. */
   ideal?: number;
+  /** The median over the ideal time. */
   ratioIdeal?: number;
   /** LOCAL rows: the median over curl's. */
   ratioCurl?: number;
@@ -28,8 +37,11 @@ export interface Row {
   ratioFloor?: number;
   /** Per run: most requests the server held at once (the floor: most tasks running). */
   peak: number[];
+  /** Median peak resident memory of the runs, MiB. */
   memoryMiB: number;
+  /** What did not add up, per run; empty when every run was sound. */
   problems: string[];
+  /** The timed runs, without their traces. */
   runs: Omit<Run, "trace">[];
   /** Elapsed time of the run with `--trace` that the chart draws; not in the median. */
   tracedElapsed?: number;
