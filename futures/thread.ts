@@ -19,6 +19,8 @@ import type { Outcome } from "./thread_worker.ts";
 const WORKER_URL = new URL("./thread_worker.ts", import.meta.url);
 /** What one more Worker costs: `new Worker()` blocks this thread ~30 ms. */
 const WORKER_COST_MS = 30;
+/** Calls timed before they are judged short: one may be an outlier (a `loiter(0)`). */
+const SAMPLES = 3;
 
 /** A Worker of the pool died while it ran a call, as Python's `BrokenThreadPool`. */
 export class BrokenThreadPool extends BrokenExecutor {
@@ -195,7 +197,7 @@ export class ThreadPoolExecutor extends Executor {
 
   /** Whether calls take less time than a Worker costs, so far. */
   #shortCalls(): boolean {
-    return this.#callsDone > 0 &&
+    return this.#callsDone >= SAMPLES &&
       this.#callMsTotal / this.#callsDone < WORKER_COST_MS;
   }
 

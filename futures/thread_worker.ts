@@ -23,6 +23,7 @@ function serve(): void {
     held.push(data);
     if (busy) return;
     busy = true;
+    await exports.catch(() => {}); // the clock times calls, not the import
     while (held.length) {
       const start = performance.now();
       const outcome = await runCall(worker.name, exports, held.shift()!);

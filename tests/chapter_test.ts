@@ -189,6 +189,12 @@ Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is don
     text.indexOf("result 3: 30") < text.indexOf("\t\t\t\tloiter(4): done."),
     why,
   );
+  // Three Workers loiter at once, as the book's three threads do.
+  assert.ok(
+    text.indexOf("\t\t\tloiter(3): doing nothing for 3s...") <
+      text.indexOf("\tloiter(1): done."),
+    why,
+  );
   assert.equal(out.length, 1 + 2 + 10 + 5, why);
   assert.ok(elapsed < 7, `${elapsed.toFixed(2)}s\n${why}`);
 });
