@@ -106,26 +106,37 @@ function scriptName(): string {
  * @param server the `-s` value
  * @param servers the URLs by label
  * @returns the label, upper-cased, and its URL without trailing slashes
- * @throws {UsageError} for a label not in `servers`
+ * @throws {UsageError} for a label not in `servers`, or a URL that is not
+ * `http(s)://` with a host
  */
 export function resolveServer(
   server: string,
   servers: Readonly<Record<string, string>>,
 ): [string, string] {
-  if (/^https?:\/\//i.test(server)) {
-    return ["CUSTOM", server.replace(/\/+$/, "")];
+  // A scheme (`http:`, `ftp:`...) makes it a URL; labels have no colon.
+  if (/^[a-z][a-z\d+.-]*:/i.test(server)) {
+    return ["CUSTOM", httpUrl("--server URL", server)];
   }
   const label = server.toUpperCase();
   if (!(label in servers)) {
     const options = Object.keys(servers).sort().join(", ");
     throw new UsageError(`--server LABEL must be one of ${options}`);
   }
-  return [label, envUrl(`FLAGS2_${label}_URL`) ?? servers[label]];
+  const variable = `FLAGS2_${label}_URL`;
+  const { state } = Deno.permissions.querySync({ name: "env", variable });
+  const moved = state === "granted" ? Deno.env.get(variable) : undefined;
+  return [label, moved ? httpUrl(variable, moved) : servers[label]];
 }
 
-function envUrl(variable: string): string | undefined {
-  const { state } = Deno.permissions.querySync({ name: "env", variable });
-  return state === "granted" ? Deno.env.get(variable) : undefined;
+/** `value` as a base URL, without trailing slashes; a `UsageError` unless http(s) with a host. */
+function httpUrl(what: string, value: string): string {
+  const url = URL.parse(value);
+  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) {
+    throw new UsageError(
+      `${what} must be an http:// or https:// URL with a host, not '${value}'`,
+    );
+  }
+  return url.href.replace(/\/+$/, "");
 }
 
 /** The labels of the servers that `deno task serve` starts. */

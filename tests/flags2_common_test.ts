@@ -191,6 +191,8 @@ Deno.test("processArgs: -s takes a whole URL, labelled CUSTOM", async () => {
   const [args] = await processArgs(5, ["-s", "http://127.0.0.1:9/flags/"]);
   assert.equal(args.server, "CUSTOM");
   assert.equal(args.baseUrl, "http://127.0.0.1:9/flags");
+  const [upper] = await processArgs(5, ["-s", "HTTP://127.0.0.1:9/flags//"]);
+  assert.equal(upper.baseUrl, "http://127.0.0.1:9/flags");
   const [https] = await processArgs(5, ["-s", "https://example.com/f"]);
   assert.equal(https.server, "CUSTOM");
   assert.equal(https.baseUrl, "https://example.com/f");
@@ -223,6 +225,12 @@ Deno.test("processArgs: the SPEC's usage errors", async () => {
     processArgs(5, ["-s", "nowhere"]),
     "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
   );
+  for (const url of ["http://", "https:", "http://:80/f", "ftp://x/f", "a:b"]) {
+    await assertUsageError(
+      processArgs(5, ["-s", url]),
+      `--server URL must be an http:// or https:// URL with a host, not '${url}'`,
+    );
+  }
   await assertUsageError(processArgs(5, ["ABC"]), CC_MESSAGE);
   await assertUsageError(processArgs(5, ["-l", "x"]), /\bx\b/);
   await assertUsageError(processArgs(5, ["-m", "2.5"]), /2\.5/);

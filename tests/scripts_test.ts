@@ -425,6 +425,11 @@ const USAGE_ERRORS: [string[], string | RegExp][] = [
     ["-s", "nowhere"],
     "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
   ],
+  [
+    ["-s", "http://"],
+    "--server URL must be an http:// or https:// URL with a host, not 'http://'",
+  ],
+  [["-s", "ftp://example.com/flags"], /^--server URL must be an http:/],
   [["ABC"], "each CC argument must be A to Z or AA to ZZ."],
   [["-l", "x"], /\bx\b/],
   [["--bogus"], /--bogus/],
