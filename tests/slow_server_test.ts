@@ -6,7 +6,15 @@
 
 import assert from "node:assert/strict";
 import { startServer } from "../slow_server.ts";
-import { denoCommand, LOCALHOST, repoPath, zipGifs } from "../tools/harness.ts";
+import {
+  denoCommand,
+  LOCALHOST,
+  repoPath,
+  runDeno,
+  zipGifs,
+} from "../tools/harness.ts";
+
+const SERVER = repoPath("slow_server.ts");
 
 /** The gif of `cc` in flags.zip, unzipped by the harness, not the server. */
 async function zipGif(cc: string): Promise<Uint8Array> {
@@ -41,11 +49,6 @@ async function statusPattern(seed: number, count: number): Promise<number[]> {
     statuses.push(await status(`${server.url}/br/br.gif`));
   }
   return statuses;
-}
-
-/** A command that runs slow_server.ts with `args`, from the repository. */
-function serverCommand(args: string[]): Deno.Command {
-  return denoCommand(repoPath("slow_server.ts"), args, repoPath(""));
 }
 
 Deno.test("a gif is byte for byte the zip entry", async () => {
@@ -213,10 +216,10 @@ Deno.test("CLI: a bad value is a usage error, exit 2", async () => {
       ["--no-such-option"],
     ]
   ) {
-    const { code, stdout, stderr } = await serverCommand(args).output();
-    const errors = new TextDecoder().decode(stderr).split("\n");
+    const { code, stdout, stderr } = await runDeno(SERVER, args, repoPath(""));
+    const errors = stderr.split("\n");
     assert.equal(code, 2, args.join(" "));
-    assert.equal(stdout.length, 0);
+    assert.equal(stdout, "");
     assert.equal(
       errors.filter((line) => line.startsWith("*** Usage error: ")).length,
       1,
@@ -225,8 +228,8 @@ Deno.test("CLI: a bad value is a usage error, exit 2", async () => {
 });
 
 Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
-  const child = serverCommand(["--port", "0", "--bind", "127.0.0.1"])
-    .spawn();
+  const args = ["--port", "0", "--bind", "127.0.0.1"];
+  const child = denoCommand(SERVER, args, repoPath("")).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let output = "";
   while (!output.includes("\n")) {
