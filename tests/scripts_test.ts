@@ -512,6 +512,27 @@ Deno.test("downloads/ cannot be written: one clear line, no stack trace", async 
   }));
 });
 
+Deno.test("--trace to a folder that does not exist: one clear line, exit 1, no download", async () => {
+  await using server = await startServer(LOCALHOST);
+  const trace = "/nonexistent/dir/t.jsonl";
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using dir = await tempDir();
+    const result = await runScript(
+      script,
+      ["--trace", trace, "-s", server.url, "BR"],
+      dir.path,
+    );
+    const why = describe(script, result);
+    assert.equal(result.code, 1, why);
+    const errors = lines(result.stderr);
+    assert.equal(errors.length, 1, why);
+    assert.ok(errors[0].startsWith(`*** Cannot write to ${trace}: `), why);
+    assert.doesNotMatch(result.stdout, /^-{20}$/m, why);
+    assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
+  }));
+  assert.equal(server.peak(), 0, "a request was made");
+});
+
 /** Starts `script`, sends SIGINT once a flag is done, and returns what it printed. */
 async function interrupt(
   script: ScriptName,
