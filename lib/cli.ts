@@ -27,7 +27,8 @@ let commander: typeof Commander;
 
 /**
  * A commander `Command` that behaves like argparse's parser: named after the
- * script, `-h` for the help, silent on errors (`main` prints them).
+ * script, `-h` for the help in plain text, silent on errors (`main` prints
+ * them).
  *
  * @returns the parser, to add the options to
  */
@@ -36,7 +37,12 @@ export async function argumentParser(): Promise<Command> {
   return new commander.Command()
     .name(scriptName())
     .helpOption("-h, --help", "show this help message and exit")
-    .configureOutput({ outputError: () => {} })
+    // No colours, as argparse: deciding reads the environment (needs --allow-env).
+    .configureOutput({
+      outputError: () => {},
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
     .exitOverride();
 }
 

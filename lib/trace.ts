@@ -44,7 +44,7 @@ export function startTrace(path: string): void {
     needs.some((need) => Deno.permissions.requestSync(need).state !== "granted")
   ) {
     throw new Deno.errors.NotCapable(
-      `--trace needs --allow-env=${TRACE_VAR} and --allow-write=${path}`,
+      `--trace needs --allow-env=${TRACE_VAR}, and ${path} in --allow-write`,
     );
   }
   traceFile = openTrace(path);

@@ -24,6 +24,7 @@ import {
   lines,
   listDir,
   LOCALHOST,
+  repoPath,
   type RunResult,
   runScript,
   SCRIPT_NAMES,
@@ -531,6 +532,77 @@ Deno.test("--trace to a folder that does not exist: one clear line, exit 1, no d
     assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
   }));
   assert.equal(server.peak(), 0, "a request was made");
+});
+
+/** The README's least permissions, run from a folder of one's own: the scripts' folder is read too. */
+const LEAST_PERMISSIONS = [
+  "--allow-net=localhost",
+  `--allow-read=${repoPath("")},downloads`,
+  "--allow-write=downloads", // last: the --trace test replaces it
+];
+
+Deno.test("least permissions: the three scripts download with net to localhost, read, write to downloads/", async () => {
+  await using server = await startServer(LOCALHOST);
+  const url = server.url.replace("//127.0.0.1:", "//localhost:");
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using dir = await tempDir();
+    const result = await runWith(
+      script,
+      ["-s", url, "-a", "-l", "30"],
+      dir.path,
+      {
+        permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
+      },
+    );
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    assert.equal(result.stderr, "", why);
+    const { ok, notFound, errors } = parseReport(result.stdout);
+    assert.deepEqual({ ok, notFound, errors }, {
+      ok: 30,
+      notFound: 0,
+      errors: 0,
+    }, why);
+    assert.equal((await assertGoodDownloads(dir.path)).length, 30, why);
+    // The help too: commander would read the environment to choose colours.
+    const help = await runWith(script, ["-h"], dir.path, {
+      permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
+    });
+    assert.equal(help.code, 0, describe(script, help));
+    assert.match(help.stdout, /--max_req/, describe(script, help));
+  }));
+});
+
+Deno.test("least permissions and --trace: one line says what more it needs, exit 1, no download", async () => {
+  await using server = await startServer(LOCALHOST);
+  const url = server.url.replace("//127.0.0.1:", "//localhost:");
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using dir = await tempDir();
+    const args = ["--trace", "t.jsonl", "-s", url, "BR"];
+    const result = await runWith(script, args, dir.path, {
+      permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
+    });
+    const why = describe(script, result);
+    assert.equal(result.code, 1, why);
+    assert.deepEqual(lines(result.stderr), [
+      "*** Cannot write to t.jsonl: --trace needs --allow-env=FLAGS2_TRACE, " +
+      "and t.jsonl in --allow-write",
+    ], why);
+    assert.deepEqual(await listDir(dir.path), ["downloads"], why);
+    assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
+    // With them, the trace is written, a line per request.
+    const traced = await runWith(script, args, dir.path, {
+      permissions: [
+        "--no-prompt",
+        ...LEAST_PERMISSIONS.slice(0, 2),
+        "--allow-write=downloads,t.jsonl",
+        "--allow-env=FLAGS2_TRACE",
+      ],
+    });
+    assert.equal(traced.code, 0, describe(script, traced));
+    const trace = await Deno.readTextFile(`${dir.path}/t.jsonl`);
+    assert.equal(lines(trace).length, 1, trace);
+  }));
 });
 
 /** Starts `script`, sends SIGINT once a flag is done, and returns what it printed. */
