@@ -12,6 +12,7 @@ import {
   main,
   newCounter,
 } from "./flags2_common.ts";
+import { plural } from "./lib/cli.ts";
 import { interrupted } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { downloadOne, errorMessage } from "./flags2_sequential.ts";
@@ -57,6 +58,12 @@ export async function downloadMany(
     if (verbose && errorMsg) {
       console.log(`*** Error for ${toDoMap.get(future)}: ${errorMsg}`);
     }
+  }
+  if (verbose) {
+    // Workers start one at a time: the peak may be below the concurrency.
+    const workers = plural(executor.workersCreated, "Worker");
+    const peak = plural(executor.peakRunning, "download");
+    console.log(`The pool created ${workers}; at most ${peak} ran at once.`);
   }
   return counter;
 }

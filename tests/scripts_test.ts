@@ -98,12 +98,24 @@ async function runWith(
   };
 }
 
-/** The per-code lines of a verbose run: those between the header and the dashes. */
-function perCodeLines(stdout: string): string[] {
+/** The threadpool's last verbose line, before the report. */
+const POOL_LINE =
+  /^The pool created (\d+) Workers?; at most (\d+) downloads? ran at once\.$/;
+
+/**
+ * The per-code lines of a verbose run: those between the header and the
+ * dashes, but for the threadpool's pool line, checked to be the last of them.
+ */
+function perCodeLines(script: ScriptName, stdout: string): string[] {
   const all = lines(stdout);
   const dashes = all.indexOf(DASHES);
   assert.ok(dashes >= 3, `no separator in\n${stdout}`);
-  return all.slice(3, dashes);
+  const perCode = all.slice(3, dashes);
+  if (script === "threadpool") {
+    assert.match(perCode.pop() ?? "", POOL_LINE, stdout);
+  }
+  assert.ok(!perCode.some((line) => POOL_LINE.test(line)), stdout);
+  return perCode;
 }
 
 Deno.test("LOCAL -e: 194 flags saved byte for byte, 482 not found, report in order", async () => {
@@ -156,7 +168,7 @@ Deno.test("ERROR server -v: a line per code, counts add up, some 418s", async ()
         assert.ok(report.errors > 0, why);
         const seen: string[] = [];
         const counts = { ok: 0, notFound: 0, errors: 0 };
-        for (const line of perCodeLines(result.stdout)) {
+        for (const line of perCodeLines(script, result.stdout)) {
           const ok = OK_LINE.exec(line);
           const notFound = NOT_FOUND_LINE.exec(line);
           const teapot = TEAPOT_LINE.exec(line);
@@ -187,7 +199,7 @@ Deno.test("no server listening: every code is a connection error", async () => {
         assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
         assert.match(result.stdout, /^52 errors\.$/m, why);
         assert.doesNotMatch(result.stdout, /not found\.$/m, why);
-        const perCode = perCodeLines(result.stdout);
+        const perCode = perCodeLines(script, result.stdout);
         assert.deepEqual(
           perCode.toSorted(),
           codesOf("A", "B").map((cc) =>
@@ -268,7 +280,7 @@ Deno.test("a response later than 3.1 s is a timeout error", async () => {
       inTempDir(script, ["-v", "-s", server.url, "BR"], async (result, cwd) => {
         const why = describe(script, result);
         assert.equal(result.code, 0, why);
-        assert.deepEqual(perCodeLines(result.stdout), [
+        assert.deepEqual(perCodeLines(script, result.stdout), [
           "*** Error for BR: Timeout after 3.1s",
         ], why);
         assert.match(result.stdout, /^1 error\.$/m, why);
@@ -326,6 +338,25 @@ Deno.test("the errors of downloadOne keep their class in a Worker", async () => 
   assert.equal(await errorMessage(refused), "Connection error");
   assert.ok(invalid instanceof TypeError, String(invalid));
   assert.match(await errorMessage(invalid), /^Invalid URL/);
+});
+
+Deno.test("threadpool -v: the last line before the report counts the Workers and the peak", async () => {
+  await using server = await startServer({ ...LOCALHOST, delay: 0.2 });
+  await inTempDir(
+    "threadpool",
+    ["-v", "-m", "5", "-s", server.url, "A", "B"],
+    (result) => {
+      const why = describe("threadpool", result);
+      assert.equal(result.code, 0, why);
+      assert.equal(perCodeLines("threadpool", result.stdout).length, 52, why);
+      const out = lines(result.stdout);
+      const match = POOL_LINE.exec(out[out.indexOf(DASHES) - 1]);
+      assert.ok(match, why);
+      const [workers, peak] = [Number(match[1]), Number(match[2])];
+      assert.equal(peak, server.peak(), why);
+      assert.ok(peak <= workers && workers <= 5, why);
+    },
+  );
 });
 
 /** Runs `script` against a fresh delay server; returns the server's peak and the announced concurrency. */
