@@ -9,7 +9,7 @@ import * as files from "./lib/files.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { startTrace } from "./lib/trace.ts";
 
-/** How one download ended, like the book's `HTTPStatus` enum. */
+/** How one download ended: the second edition's enum (the first's `HTTPStatus`). */
 export const DownloadStatus = {
   OK: "OK",
   NOT_FOUND: "NOT_FOUND",
@@ -21,7 +21,7 @@ export type DownloadStatus = typeof DownloadStatus[keyof typeof DownloadStatus];
 /** Downloads counted by status, like Python's `Counter[DownloadStatus]`. */
 export type Counter = Record<DownloadStatus, number>;
 
-/** A new counter with every status at zero, like `collections.Counter()`. */
+/** Returns a new counter with every status at zero, like `collections.Counter()`. */
 export const newCounter = (): Counter => ({ OK: 0, NOT_FOUND: 0, ERROR: 0 });
 
 /** The signature `main` expects of each script's `downloadMany`. */
