@@ -398,7 +398,12 @@ function buildCommand(): Command {
     )
     .option("--seed <N>", "seed of the random delays and errors", parseSeed)
     .option("-q, --quiet", "no log line per request")
-    .configureOutput({ outputError: () => {} })
+    // No colours: deciding reads the environment, which `deno task serve` does not allow.
+    .configureOutput({
+      outputError: () => {},
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
     .exitOverride();
 }
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "../slow_server.ts";
 import {
+  decode,
   denoCommand,
   LOCALHOST,
   repoPath,
@@ -254,4 +255,14 @@ Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
     output,
     /^127\.0\.0\.1 GET \/flags\/br\/br\.gif 200 \d+\.\d\ds$/m,
   );
+});
+
+Deno.test("CLI: `deno task serve -h` prints the help with the task's own permissions", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "serve", "-h"],
+    cwd: repoPath(""),
+    stdin: "null",
+  }).output();
+  assert.equal(code, 0, decode(stderr));
+  assert.match(decode(stdout), /^Usage: slow_server\.ts \[options\]/);
 });
