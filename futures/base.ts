@@ -246,6 +246,132 @@ export abstract class Executor implements AsyncDisposable {
   }
 }
 
+/** A call waiting for a worker of a pool, with its future, as Python's `_WorkItem`. */
+export interface WorkItem extends Call {
+  /** The future of the call. */
+  future: Future<unknown>;
+}
+
+/**
+ * The calls given to a pool and not yet taken by one of its workers, as
+ * Python's `work_queue`, with what both pools do with them: make their
+ * futures, skip the cancelled ones, wait for all, and rebuild their errors.
+ */
+export class WorkQueue {
+  readonly #module: string;
+  readonly #items: WorkItem[] = [];
+  readonly #unfinished = new Set<Future<unknown>>();
+  #exports?: Promise<Record<string, unknown>>;
+  #closed = false;
+
+  /**
+   * The queue of a pool that runs the exports of `module`.
+   *
+   * @param module the URL of the module whose exported functions run.
+   */
+  constructor(module: string) {
+    this.#module = module;
+  }
+
+  /** How many calls wait, cancelled ones included. */
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /** Whether the pool was shut down. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Queues `fn(...args)`.
+   *
+   * @param fn a named function that the pool's module exports.
+   * @param args its arguments.
+   * @returns the future of the call.
+   * @throws {ShutdownError} after `join`.
+   * @throws {TypeError} if `fn` has no name.
+   */
+  put<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+  ): Future<Awaited<R>> {
+    if (this.#closed) {
+      throw new ShutdownError("cannot schedule new futures after shutdown");
+    }
+    if (!fn.name) {
+      throw new TypeError("submit needs a named, exported function");
+    }
+    const future = new Future<Awaited<R>>();
+    const item: WorkItem = {
+      future: future as Future<unknown>,
+      name: fn.name,
+      args,
+    };
+    this.#items.push(item);
+    this.#unfinished.add(item.future);
+    future.addDoneCallback(() => this.#unfinished.delete(item.future));
+    return future;
+  }
+
+  /**
+   * The next call that was not cancelled, now marked running.
+   *
+   * @returns the call, or `undefined` if none waits.
+   */
+  take(): WorkItem | undefined {
+    while (this.#items.length) {
+      const item = this.#items.shift()!;
+      if (item.future.setRunningOrNotifyCancel()) return item;
+    }
+  }
+
+  /**
+   * Puts calls back at the head of the queue, for another worker to run.
+   *
+   * @param items calls a worker took and did not run.
+   */
+  putBack(items: WorkItem[]): void {
+    this.#items.unshift(...items);
+  }
+
+  /**
+   * Empties the queue.
+   *
+   * @returns the calls that waited.
+   */
+  drain(): WorkItem[] {
+    return this.#items.splice(0);
+  }
+
+  /**
+   * Takes no more calls, cancels the waiting ones if asked, then waits for
+   * every call to finish.
+   *
+   * @param options `cancelFutures`: cancel the calls no worker has taken.
+   */
+  async join({ cancelFutures = false } = {}): Promise<void> {
+    this.#closed = true;
+    if (cancelFutures) {
+      for (const item of this.drain()) {
+        item.future.cancel();
+      }
+    }
+    await Promise.allSettled([...this.#unfinished].map((f) => f.result()));
+  }
+
+  /**
+   * The error of a call, of its class again when the pool's module exports it.
+   *
+   * @param fields what `errorFields` kept of it in the worker.
+   * @returns the error.
+   */
+  async rebuildError(fields: ErrorFields): Promise<Error> {
+    this.#exports ??= import(this.#module).catch(() => ({}));
+    return rebuildError(fields, await this.#exports);
+  }
+}
+
 /**
  * Yields the given futures as they finish, first finished first, like
  * `concurrent.futures.as_completed`. They may come from several executors;

@@ -14,9 +14,9 @@ import {
   type Call,
   type ErrorFields,
   Executor,
-  Future,
-  rebuildError,
-  ShutdownError,
+  type Future,
+  type WorkItem,
+  WorkQueue,
 } from "./base.ts";
 
 const CHILD_PATH = new URL("./process_child.ts", import.meta.url).pathname;
@@ -36,10 +36,6 @@ const PERMISSIONS = [
 export class BrokenProcessPool extends BrokenExecutor {
   /** Shown in stack traces, and how the class is found again across threads. */
   override name = "BrokenProcessPool";
-}
-
-interface Task extends Call {
-  future: Future<unknown>;
 }
 
 type Reply = { value: unknown } | { error: ErrorFields };
@@ -64,15 +60,12 @@ type Reply = { value: unknown } | { error: ErrorFields };
 export class ProcessPoolExecutor extends Executor {
   readonly #maxWorkers: number;
   readonly #module: string;
-  readonly #queue: Task[] = [];
+  readonly #queue: WorkQueue;
   readonly #idle: ChildProcess[] = [];
-  readonly #busy = new Map<ChildProcess, Task>();
+  readonly #busy = new Map<ChildProcess, WorkItem>();
   readonly #exited = new Map<ChildProcess, Promise<void>>();
-  readonly #pending = new Set<Future<unknown>>();
-  #exports?: Promise<Record<string, unknown>>;
   #workersCreated = 0;
   #peakRunning = 0;
-  #shutdown = false;
   #broken?: BrokenProcessPool;
 
   /**
@@ -89,6 +82,7 @@ export class ProcessPoolExecutor extends Executor {
     if (!(maxWorkers >= 1)) throw new RangeError("maxWorkers must be >= 1");
     this.#maxWorkers = maxWorkers;
     this.#module = String(module);
+    this.#queue = new WorkQueue(this.#module);
   }
 
   /** How many child processes this pool has started so far. */
@@ -116,21 +110,7 @@ export class ProcessPoolExecutor extends Executor {
     ...args: A
   ): Future<Awaited<R>> {
     if (this.#broken) throw this.#broken;
-    if (this.#shutdown) {
-      throw new ShutdownError("cannot schedule new futures after shutdown");
-    }
-    if (!fn.name) {
-      throw new TypeError("submit needs a named, exported function");
-    }
-    const future = new Future<Awaited<R>>();
-    const task: Task = {
-      future: future as Future<unknown>,
-      name: fn.name,
-      args,
-    };
-    this.#queue.push(task);
-    this.#pending.add(task.future);
-    future.addDoneCallback(() => this.#pending.delete(task.future));
+    const future = this.#queue.put(fn, args);
     this.#dispatch();
     return future;
   }
@@ -142,11 +122,7 @@ export class ProcessPoolExecutor extends Executor {
    * @param options `cancelFutures`: cancel the calls no child has taken.
    */
   async shutdown({ cancelFutures = false } = {}): Promise<void> {
-    this.#shutdown = true;
-    if (cancelFutures) {
-      for (const task of this.#queue.splice(0)) task.future.cancel();
-    }
-    await Promise.allSettled([...this.#pending].map((f) => f.result()));
+    await this.#queue.join({ cancelFutures });
     for (const child of this.#idle.splice(0)) {
       setRef(child, true); // until it has exited
       child.disconnect();
@@ -159,17 +135,9 @@ export class ProcessPoolExecutor extends Executor {
     while (this.#queue.length) {
       const child = this.#idle.pop() ?? this.#maybeNewChild();
       if (!child) return;
-      const task = this.#nextTask();
+      const task = this.#queue.take();
       if (!task) return void this.#idle.push(child);
       this.#post(child, task);
-    }
-  }
-
-  /** The next queued call that was not cancelled, now marked running. */
-  #nextTask(): Task | undefined {
-    while (this.#queue.length) {
-      const task = this.#queue.shift()!;
-      if (task.future.setRunningOrNotifyCancel()) return task;
     }
   }
 
@@ -199,7 +167,7 @@ export class ProcessPoolExecutor extends Executor {
       new Promise((resolve) => {
         child.on("exit", (code, signal) => {
           this.#exited.delete(child);
-          if (!this.#shutdown || this.#busy.has(child)) {
+          if (!this.#queue.closed || this.#busy.has(child)) {
             this.#childDied(child, signal ?? `exit status ${code}`);
           }
           resolve();
@@ -210,7 +178,7 @@ export class ProcessPoolExecutor extends Executor {
     return child;
   }
 
-  #post(child: ChildProcess, task: Task): void {
+  #post(child: ChildProcess, task: WorkItem): void {
     this.#busy.set(child, task);
     this.#peakRunning = Math.max(this.#peakRunning, this.#busy.size);
     setRef(child, true);
@@ -229,7 +197,10 @@ export class ProcessPoolExecutor extends Executor {
     this.#idleAgain(child);
     this.#dispatch();
     if ("value" in reply) future.setResult(reply.value);
-    else void this.#rebuild(reply.error).then((e) => future.setException(e));
+    else {
+      void this.#queue.rebuildError(reply.error)
+        .then((e) => future.setException(e));
+    }
   }
 
   /** An idle child does not keep this process alive, as Python's pool does not at exit. */
@@ -252,18 +223,12 @@ export class ProcessPoolExecutor extends Executor {
 
   #breakPool(error: BrokenProcessPool): void {
     this.#broken ??= error;
-    const tasks = [...this.#busy.values(), ...this.#queue.splice(0)];
+    const tasks = [...this.#busy.values(), ...this.#queue.drain()];
     for (const task of tasks) task.future.setException(this.#broken);
     for (const child of [...this.#idle.splice(0), ...this.#busy.keys()]) {
       child.kill();
     }
     this.#busy.clear();
-  }
-
-  /** The error of a call, of its class again when the pool's module exports it. */
-  async #rebuild(fields: ErrorFields): Promise<Error> {
-    this.#exports ??= import(this.#module).catch(() => ({}));
-    return rebuildError(fields, await this.#exports);
   }
 }
 

@@ -10,9 +10,9 @@ import {
   BrokenExecutor,
   type Call,
   Executor,
-  Future,
-  rebuildError,
-  ShutdownError,
+  type Future,
+  type WorkItem,
+  WorkQueue,
 } from "./base.ts";
 import type { Outcome } from "./thread_worker.ts";
 
@@ -26,10 +26,6 @@ const SAMPLES = 3;
 export class BrokenThreadPool extends BrokenExecutor {
   /** Shown in stack traces, and how the class is found again across threads. */
   override name = "BrokenThreadPool";
-}
-
-interface Task extends Call {
-  future: Future<unknown>;
 }
 
 /**
@@ -50,18 +46,15 @@ interface Task extends Call {
 export class ThreadPoolExecutor extends Executor {
   readonly #maxWorkers: number;
   readonly #module: string;
-  readonly #queue: Task[] = [];
+  readonly #queue: WorkQueue;
   readonly #idle: Worker[] = [];
   /** The calls posted to each busy Worker; the first one is running. */
-  readonly #busy = new Map<Worker, Task[]>();
-  readonly #pending = new Set<Future<unknown>>();
-  #exports?: Promise<Record<string, unknown>>;
+  readonly #busy = new Map<Worker, WorkItem[]>();
   #workersCreated = 0;
   #peakRunning = 0;
   #callsDone = 0;
   #callMsTotal = 0;
   #growing = false;
-  #shutdown = false;
 
   /**
    * A pool that runs the exports of `module`.
@@ -75,6 +68,7 @@ export class ThreadPoolExecutor extends Executor {
     if (!(maxWorkers >= 1)) throw new RangeError("maxWorkers must be >= 1");
     this.#maxWorkers = maxWorkers;
     this.#module = String(module);
+    this.#queue = new WorkQueue(this.#module);
   }
 
   /** How many Workers this pool has created so far. */
@@ -100,21 +94,7 @@ export class ThreadPoolExecutor extends Executor {
     fn: (...args: A) => R,
     ...args: A
   ): Future<Awaited<R>> {
-    if (this.#shutdown) {
-      throw new ShutdownError("cannot schedule new futures after shutdown");
-    }
-    if (!fn.name) {
-      throw new TypeError("submit needs a named, exported function");
-    }
-    const future = new Future<Awaited<R>>();
-    const task: Task = {
-      future: future as Future<unknown>,
-      name: fn.name,
-      args,
-    };
-    this.#queue.push(task);
-    this.#pending.add(task.future);
-    future.addDoneCallback(() => this.#pending.delete(task.future));
+    const future = this.#queue.put(fn, args);
     this.#dispatch();
     return future;
   }
@@ -125,11 +105,7 @@ export class ThreadPoolExecutor extends Executor {
    * @param options `cancelFutures`: cancel the calls no Worker has taken.
    */
   async shutdown({ cancelFutures = false } = {}): Promise<void> {
-    this.#shutdown = true;
-    if (cancelFutures) {
-      for (const task of this.#queue.splice(0)) task.future.cancel();
-    }
-    await Promise.allSettled([...this.#pending].map((f) => f.result()));
+    await this.#queue.join({ cancelFutures });
     for (const worker of this.#idle.splice(0)) worker.terminate();
   }
 
@@ -142,7 +118,7 @@ export class ThreadPoolExecutor extends Executor {
 
   #startQueued(): void {
     while (this.#idle.length) {
-      const task = this.#nextTask();
+      const task = this.#queue.take();
       if (!task) return;
       this.#post(this.#idle.pop()!, task);
     }
@@ -152,17 +128,9 @@ export class ThreadPoolExecutor extends Executor {
   #holdNext(): void {
     for (const [worker, tasks] of this.#busy) {
       if (tasks.length > 1) continue;
-      const task = this.#nextTask();
+      const task = this.#queue.take();
       if (!task) return;
       this.#post(worker, task);
-    }
-  }
-
-  /** The next queued call that was not cancelled, now marked running. */
-  #nextTask(): Task | undefined {
-    while (this.#queue.length) {
-      const task = this.#queue.shift()!;
-      if (task.future.setRunningOrNotifyCancel()) return task;
     }
   }
 
@@ -212,7 +180,10 @@ export class ThreadPoolExecutor extends Executor {
       this.#callMsTotal += data.ms;
       const { future } = this.#finish(worker);
       if ("value" in data) future.setResult(data.value);
-      else void this.#rebuild(data.error).then((e) => future.setException(e));
+      else {
+        void this.#queue.rebuildError(data.error)
+          .then((e) => future.setException(e));
+      }
     };
     worker.onerror = (event) => {
       // The Worker itself failed (its module did not load, or a stray error
@@ -223,7 +194,7 @@ export class ThreadPoolExecutor extends Executor {
       const idle = this.#idle.indexOf(worker);
       if (idle >= 0) this.#idle.splice(idle, 1);
       worker.terminate();
-      this.#queue.unshift(...held);
+      this.#queue.putBack(held);
       task?.future.setException(
         new BrokenThreadPool(`a Worker died: ${event.message}`),
       );
@@ -232,7 +203,7 @@ export class ThreadPoolExecutor extends Executor {
     return worker;
   }
 
-  #post(worker: Worker, task: Task): void {
+  #post(worker: Worker, task: WorkItem): void {
     const tasks = this.#busy.get(worker);
     if (tasks) tasks.push(task);
     else this.#busy.set(worker, [task]);
@@ -250,7 +221,7 @@ export class ThreadPoolExecutor extends Executor {
   }
 
   /** Takes `worker`'s finished call off it (idle again if it holds no other), then dispatches. */
-  #finish(worker: Worker): Task {
+  #finish(worker: Worker): WorkItem {
     const tasks = this.#busy.get(worker)!;
     const task = tasks.shift()!;
     if (!tasks.length) {
@@ -259,11 +230,5 @@ export class ThreadPoolExecutor extends Executor {
     }
     this.#dispatch();
     return task;
-  }
-
-  /** The error of a call, of its class again when the pool's module exports it. */
-  async #rebuild(fields: Parameters<typeof rebuildError>[0]): Promise<Error> {
-    this.#exports ??= import(this.#module).catch(() => ({}));
-    return rebuildError(fields, await this.#exports);
   }
 }
