@@ -22,6 +22,7 @@ import {
   newExecutor,
   parseArgs,
   type PoolOptions,
+  randomBytes,
   status,
 } from "./lib/cpu_pool.ts";
 
@@ -42,8 +43,7 @@ const KEY = new TextEncoder().encode(
  * @throws {RoundTripError} if the round trip changed the text.
  */
 export function arcfourTest(size: number, key: Uint8Array): number {
-  // a Uint8Array truncates each 0 <= x < 256 to a byte: randrange(256)
-  const inText = Uint8Array.from({ length: size }, () => Math.random() * 256);
+  const inText = randomBytes(size);
   const cypherText = arcfour(key, inText);
   const outText = arcfour(key, cypherText);
   if (!outText.every((byte, n) => byte === inText[n])) {

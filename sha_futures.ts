@@ -21,6 +21,7 @@ import {
   newExecutor,
   parseArgs,
   type PoolOptions,
+  randomBytes,
   status,
 } from "./lib/cpu_pool.ts";
 
@@ -34,8 +35,7 @@ const SIZE = 2 ** 20;
  * @returns their SHA-256, in hex.
  */
 export function sha(size: number): string {
-  // a Uint8Array truncates each 0 <= x < 256 to a byte: randrange(256)
-  const data = Uint8Array.from({ length: size }, () => Math.random() * 256);
+  const data = randomBytes(size);
   const algo = createHash("sha256");
   algo.update(data);
   return algo.digest("hex");
