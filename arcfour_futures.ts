@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { arcfour, RoundTripError } from "./arcfour.ts";
+import { arcfour, RoundTripError, sameBytes } from "./arcfour.ts";
 import { asCompleted } from "./futures.ts";
 import {
   newExecutor,
@@ -46,7 +46,7 @@ export function arcfourTest(size: number, key: Uint8Array): number {
   const inText = randomBytes(size);
   const cypherText = arcfour(key, inText);
   const outText = arcfour(key, cypherText);
-  if (!outText.every((byte, n) => byte === inText[n])) {
+  if (!sameBytes(outText, inText)) {
     throw new RoundTripError("Failed arcfour_test");
   }
   return size;

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { arcfour } from "../arcfour.ts";
+import { arcfour, sameBytes } from "../arcfour.ts";
 import { arcfourTest } from "../arcfour_futures.ts";
 import { parseStatus } from "../bench/cpu.ts";
 import { MainThreadExecutor } from "../lib/cpu_pool.ts";
@@ -76,6 +76,13 @@ Deno.test("arcfour's 20 mixing loops give another cipher text, which decrypts ba
   const cipher20 = arcfour(keyBytes, Uint8Array.fromHex(plain));
   assert.notEqual(cipher20.toHex(), cipher);
   assert.equal(arcfour(keyBytes, cipher20).toHex(), plain);
+});
+
+Deno.test("sameBytes compares length and every byte", () => {
+  const bytes = Uint8Array.of(1, 2, 3);
+  assert.ok(sameBytes(bytes, Uint8Array.of(1, 2, 3)));
+  assert.ok(!sameBytes(bytes, Uint8Array.of(1, 2, 4)));
+  assert.ok(!sameBytes(bytes, Uint8Array.of(1, 2)));
 });
 
 Deno.test("arcfour takes an empty text, and refuses a key longer than 256 bytes", () => {
