@@ -49,15 +49,15 @@ export interface CpuRow {
   script: string;
   /** How many times the book's size each job is. */
   scale: number;
-  /** The elapsed times each mode printed, a run each. */
+  /** The elapsed times each mode printed, a round each; NaN for a failed run. */
   times: Record<Mode, number[]>;
   /** Their medians. */
   median: Record<Mode, number>;
-  /** 2 Workers / 1 Worker. */
+  /** 2 Workers / 1 Worker, the median of the rounds'. */
   workersRatio: number;
-  /** 2 processes / 1 process. */
+  /** 2 processes / 1 process, the median of the rounds'. */
   processesRatio: number;
-  /** 2 Workers / (plain / 2) - 1: what the pool adds to a perfect split. */
+  /** 2 Workers / (plain / 2) - 1, the median of the rounds': what the pool adds to a perfect split. */
   overhead: number;
   /** What went wrong in the runs; empty when they were sound. */
   problems: string[];
@@ -167,20 +167,52 @@ export async function runCpu(setup: CpuSetup): Promise<CpuRow[]> {
           setup,
         );
         if (typeof time === "number") row.times[mode].push(time);
-        else row.problems.push(`${mode} run ${r}: ${time}`);
+        else {
+          row.times[mode].push(NaN);
+          row.problems.push(`${mode} run ${r}: ${time}`);
+        }
       }
     }
   }
   return rows.map((row) => {
-    const mid = mapModes((mode) => median(row.times[mode]));
+    const t = row.times;
     return {
       ...row,
-      median: mid,
-      workersRatio: mid["2 Workers"] / mid["1 Worker"],
-      processesRatio: mid["2 processes"] / mid["1 process"],
-      overhead: mid["2 Workers"] / (mid.plain / 2) - 1,
+      median: mapModes((mode) => finiteMedian(t[mode])),
+      workersRatio: pairedMedian(
+        t["2 Workers"],
+        t["1 Worker"],
+        (a, b) => a / b,
+      ),
+      processesRatio: pairedMedian(
+        t["2 processes"],
+        t["1 process"],
+        (a, b) => a / b,
+      ),
+      overhead: pairedMedian(
+        t["2 Workers"],
+        t.plain,
+        (a, b) => a / (b / 2) - 1,
+      ),
     };
   });
+}
+
+/** The median of the numbers that are not NaN. */
+function finiteMedian(values: number[]): number {
+  return median(values.filter(Number.isFinite));
+}
+
+/**
+ * The median of `fn(a[r], b[r])` over the rounds r. This VM's speed drifts
+ * by up to half over minutes, so two runs compare best within a round.
+ */
+function pairedMedian(
+  a: number[],
+  b: number[],
+  fn: (a: number, b: number) => number,
+): number {
+  return finiteMedian(a.map((x, r) => fn(x, b[r])));
 }
 
 /** A record of `fn(mode)` for every mode. */
@@ -230,7 +262,8 @@ export function cpuTable(rows: CpuRow[], repeat: number): string {
   );
   return [
     `CPU-bound scripts: median of ${repeat} run(s) of the elapsed time each ` +
-    "script prints; pool overhead = 2 Workers / (plain / 2) - 1.",
+    "script prints, in rounds (each mode once a round); the ratios are the " +
+    "medians of the rounds' ratios; pool overhead = 2 Workers / (plain / 2) - 1.",
     "",
     ...[head, align, ...lines].map((cells) => `| ${cells.join(" | ")} |`),
   ].join("\n");
