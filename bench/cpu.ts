@@ -17,7 +17,7 @@ export const CPU_SCRIPTS = ["sha_futures.ts", "arcfour_futures.ts"] as const;
 
 /**
  * How much bigger the jobs of each script's second row are: a job then
- * takes 0.2-0.3 s here, still less than the book's 1-2 s in CPython.
+ * takes 0.1-0.3 s here, still less than the book's 1-2 s in CPython.
  */
 export const SCALE = 32;
 
