@@ -27,6 +27,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile, isFolder } from "../tools/harness.ts";
 import { chartPanels, renderChart } from "./chart.ts";
+import { type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
 import { describeMemory, type MemoryMethod, memoryMethod } from "./memory.ts";
 import { CURL, type Run, runOnce, type Setup, warmUp } from "./runs.ts";
 import {
@@ -115,7 +116,8 @@ function parseOptions(args: string[]): Options {
     .description("Time the three flag downloaders against LOCAL, DELAY, ERROR.")
     .option(
       "--scenario <NAME>",
-      `run only this scenario (repeatable): ${names}, or local, delay, error`,
+      `run only this scenario (repeatable): ${names}, or local, delay, ` +
+        "error, or cpu",
       (name: string, names: string[]) => [...names, name],
       [],
     )
@@ -186,7 +188,10 @@ async function runAll(
 async function main(args: string[]): Promise<void> {
   const options = parseOptions(args);
   const scenarios = pickScenarios(options.scenario);
-  if (scenarios.length === 0) {
+  // The CPU-bound scripts: with every scenario, or when named.
+  const cpu = options.scenario.length === 0 ||
+    options.scenario.some((name) => name.toLowerCase() === "cpu");
+  if (scenarios.length === 0 && !cpu) {
     console.error(`*** No scenario named ${options.scenario.join(", ")}`);
     Deno.exit(2);
   }
@@ -206,8 +211,18 @@ async function main(args: string[]): Promise<void> {
 
   const interrupted = listenForCtrlC();
   let runs: Runs;
+  let cpuRows: CpuRow[] = [];
   try {
     runs = await runAll(scenarios, cases, repeat, setup, interrupted);
+    if (cpu) {
+      cpuRows = await runCpu({
+        ...setup,
+        repeat,
+        scales: quick ? [1] : [1, SCALE],
+        signal: interrupted,
+        progress,
+      });
+    }
   } catch (exc) {
     if (!interrupted.aborted) throw exc;
     // The runs' `finally` and `await using` blocks have cleaned up by now.
@@ -219,7 +234,8 @@ async function main(args: string[]): Promise<void> {
   addFloorRatios(rows);
   const info = await machine();
   console.log(preamble(date, info, repeat, setup));
-  console.log(markdownTable(rows));
+  if (rows.length) console.log(markdownTable(rows));
+  if (cpu) console.log(`\n${cpuTable(cpuRows, repeat)}`);
 
   await writeOut(
     options.json,
@@ -231,19 +247,23 @@ async function main(args: string[]): Promise<void> {
         memory: describeMemory(setup.method),
         workdir: setup.workdir ?? null,
         rows,
+        cpu: cpuRows,
       },
       null,
       2,
     ) + "\n",
   );
-  const title = "flags2: downloads completed over time (traced runs), " +
-    date.toISOString().slice(0, 10);
-  await writeOut(
-    options.svg,
-    renderChart(title, chartPanels(rows, cases, traced)),
-  );
-  console.error(`\nResults: ${options.json}\nChart:   ${options.svg}`);
-  const bad = rows.filter((row) => row.problems.length);
+  console.error(`\nResults: ${options.json}`);
+  if (rows.length) { // none when only cpu ran
+    const title = "flags2: downloads completed over time (traced runs), " +
+      date.toISOString().slice(0, 10);
+    await writeOut(
+      options.svg,
+      renderChart(title, chartPanels(rows, cases, traced)),
+    );
+    console.error(`Chart:   ${options.svg}`);
+  }
+  const bad = [...rows, ...cpuRows].filter((row) => row.problems.length);
   if (bad.length) {
     console.error(`*** ${bad.length} row(s) did not add up: see "check".`);
   }
