@@ -13,7 +13,7 @@ import { arcfourTest } from "../arcfour_futures.ts";
 import { parseStatus } from "../bench/cpu.ts";
 import { MainThreadExecutor } from "../lib/cpu_pool.ts";
 import { sha } from "../sha_futures.ts";
-import { lines, repoPath, runDeno } from "../tools/harness.ts";
+import { decode, lines, repoPath, runDeno } from "../tools/harness.ts";
 
 /** Runs `deno run -A script ...args` from the repository's root. */
 function run(script: string, ...args: string[]) {
@@ -205,6 +205,23 @@ Deno.test("sha_futures.ts with no argument starts a process per CPU, at most", a
   assert.equal(code, 0);
   const cpus = Math.min(navigator.hardwareConcurrency, 12);
   assertJobsThenStatus(stdout, cpus, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("least permissions: --plain none, --threads read, processes read, run and env", async () => {
+  const runs: [string[], string[], number][] = [
+    [[], ["--plain"], 0],
+    [["--allow-read"], ["--threads", "2"], 2],
+    [["--allow-read", "--allow-run", "--allow-env"], ["2"], 2],
+  ];
+  for (const [permissions, args, workers] of runs) {
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...permissions, repoPath("sha_futures.ts"), ...args],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(code, 0, `${permissions.join(" ")} ${args.join(" ")}`);
+    assertJobsThenStatus(decode(stdout), workers, /^[0-9a-f]{64}$/);
+  }
 });
 
 const BAD_ARGS: [string[], string][] = [
