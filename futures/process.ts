@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import {
   BrokenExecutor,
   type Call,
@@ -67,6 +67,8 @@ export class ProcessPoolExecutor extends Executor {
   #workersCreated = 0;
   #peakRunning = 0;
   #broken?: BrokenProcessPool;
+  /** `node:child_process`'s, loaded by the constructor: Workers and children that import this module need not. */
+  #spawn?: typeof import("node:child_process").spawn;
 
   /**
    * A pool that runs the exports of `module` in child processes.
@@ -83,6 +85,10 @@ export class ProcessPoolExecutor extends Executor {
     this.#maxWorkers = maxWorkers;
     this.#module = String(module);
     this.#queue = new WorkQueue(this.#module);
+    void import("node:child_process").then(({ spawn }) => {
+      this.#spawn = spawn;
+      this.#dispatch();
+    });
   }
 
   /** How many child processes this pool has started so far. */
@@ -143,10 +149,16 @@ export class ProcessPoolExecutor extends Executor {
 
   /** A new child, unless the pool is full or the child cannot start (then its "error" event breaks the pool). */
   #maybeNewChild(): ChildProcess | undefined {
-    if (this.#exited.size >= this.#maxWorkers) return undefined;
-    const child = spawn(
+    if (!this.#spawn || this.#exited.size >= this.#maxWorkers) return;
+    const child = this.#spawn(
       Deno.execPath(),
-      ["run", "--no-prompt", ...permissionFlags(), CHILD_PATH, this.#module],
+      [
+        "run",
+        "--no-prompt",
+        ...permissionFlags([this.#module, import.meta.url]),
+        CHILD_PATH,
+        this.#module,
+      ],
       {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
         serialization: "advanced",
@@ -232,11 +244,23 @@ export class ProcessPoolExecutor extends Executor {
   }
 }
 
-/** `--allow-*` for each permission this process has whole, and no other. */
-function permissionFlags(): string[] {
-  return PERMISSIONS
-    .filter((name) => Deno.permissions.querySync({ name }).state === "granted")
+/**
+ * `--allow-*` for each permission this process has whole, and no other; and
+ * when it may read only some paths, the folders of `modules` among them, for
+ * the child to load its code.
+ */
+function permissionFlags(modules: string[]): string[] {
+  const granted = (descriptor: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(descriptor).state === "granted";
+  const flags = PERMISSIONS.filter((name) => granted({ name }))
     .map((name) => `--allow-${name}`);
+  if (flags.includes("--allow-read")) return flags;
+  const folders = modules.map((module) => new URL(".", module))
+    .filter((folder) => folder.protocol === "file:")
+    .map((folder) => decodeURIComponent(folder.pathname))
+    .filter((path) => granted({ name: "read", path }));
+  if (folders.length) flags.push(`--allow-read=${folders.join(",")}`);
+  return flags;
 }
 
 /** Whether `child` (and its IPC channel) keeps this process alive. */

@@ -22,7 +22,11 @@ const WORKER_COST_MS = 30;
 /** Calls timed before they are judged short: one may be an outlier (a `loiter(0)`). */
 const SAMPLES = 3;
 
-/** A Worker of the pool died while it ran a call, as Python's `BrokenThreadPool`. */
+/**
+ * A Worker of the pool died: the call it ran fails with this error, and when
+ * no Worker had answered yet (they cannot start), every call of the pool, as
+ * Python's `BrokenThreadPool`.
+ */
 export class BrokenThreadPool extends BrokenExecutor {
   /** Shown in stack traces, and how the class is found again across threads. */
   override name = "BrokenThreadPool";
@@ -55,6 +59,7 @@ export class ThreadPoolExecutor extends Executor {
   #callsDone = 0;
   #callMsTotal = 0;
   #growing = false;
+  #broken?: BrokenThreadPool;
 
   /**
    * A pool that runs the exports of `module`.
@@ -88,12 +93,14 @@ export class ThreadPoolExecutor extends Executor {
    * @param args its arguments, which must survive structured cloning.
    * @returns the future of the call.
    * @throws {ShutdownError} after `shutdown`.
+   * @throws {BrokenThreadPool} once a Worker died before any answered.
    * @throws {TypeError} if `fn` has no name.
    */
   submit<A extends unknown[], R>(
     fn: (...args: A) => R,
     ...args: A
   ): Future<Awaited<R>> {
+    if (this.#broken) throw this.#broken;
     const future = this.#queue.put(fn, args);
     this.#dispatch();
     return future;
@@ -186,7 +193,7 @@ export class ThreadPoolExecutor extends Executor {
       }
     };
     worker.onerror = (event) => {
-      // The Worker itself failed (its module did not load, or a stray error
+      // The Worker itself failed (it could not start, or a stray error
       // escaped a call): drop it, and a new one is made if work waits.
       event.preventDefault();
       const [task, ...held] = this.#busy.get(worker) ?? [];
@@ -195,12 +202,27 @@ export class ThreadPoolExecutor extends Executor {
       if (idle >= 0) this.#idle.splice(idle, 1);
       worker.terminate();
       this.#queue.putBack(held);
-      task?.future.setException(
-        new BrokenThreadPool(`a Worker died: ${event.message}`),
-      );
-      this.#dispatch();
+      const error = new BrokenThreadPool(`a Worker died: ${event.message}`);
+      task?.future.setException(error);
+      // No Worker ever answered: the next would fail alike, as Python's
+      // pool breaks when a thread's initializer fails.
+      if (this.#callsDone === 0) this.#breakPool(error);
+      else this.#dispatch();
     };
     return worker;
+  }
+
+  /** Fails every call given to the pool and not finished, and stops its Workers. */
+  #breakPool(error: BrokenThreadPool): void {
+    this.#broken = error;
+    const held = [...this.#busy.values()].flat();
+    for (const task of [...held, ...this.#queue.drain()]) {
+      task.future.setException(error);
+    }
+    for (const worker of [...this.#idle.splice(0), ...this.#busy.keys()]) {
+      worker.terminate();
+    }
+    this.#busy.clear();
   }
 
   #post(worker: Worker, task: WorkItem): void {

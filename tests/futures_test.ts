@@ -399,3 +399,42 @@ Deno.test({
     assert.equal(exc.message, "big");
   },
 });
+
+Deno.test("Workers that cannot start break the pool: BrokenThreadPool, once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "futures_test_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { BrokenThreadPool, ThreadPoolExecutor } from ${
+        JSON.stringify(FUTURES.href)
+      };
+import { identity } from ${JSON.stringify(TASKS.href)};
+const executor = new ThreadPoolExecutor(3, ${JSON.stringify(TASKS.href)});
+const futures = [1, 2, 3, 4].map((i) => executor.submit(identity, i));
+for (const future of futures) {
+  const exc = await future.exception();
+  console.log(exc instanceof BrokenThreadPool);
+}
+try {
+  executor.submit(identity, 5);
+} catch (exc) {
+  console.log("submit:", exc instanceof BrokenThreadPool);
+}
+`,
+    );
+    // No read permission: a Worker cannot load its own code.
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", `${dir}/main.ts`],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    assert.equal(out, "true\ntrue\ntrue\ntrue\nsubmit: true\n");
+    // Deno prints each dead Worker's error: one or two, not one per call.
+    assert.ok(err.split("Requires read access").length - 1 <= 2, err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -149,6 +149,9 @@ Deno.test("shutdown({ cancelFutures: true }) cancels the calls no child has take
   const executor = new ProcessPoolExecutor(1, TASKS);
   const running = executor.submit(sleep, 300, "running");
   const queued = [1, 2].map((i) => executor.submit(sleep, 300, i));
+  // The pool loads node:child_process before it starts its first child.
+  while (!running.running()) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(queued.every((future) => !future.running()));
   await executor.shutdown({ cancelFutures: true });
   assert.equal(await running.result(), "running");
   for (const future of queued) {
@@ -270,4 +273,25 @@ console.log(JSON.stringify(pids));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a parent that may read some folders only passes on those of the code: the child loads its module", async () => {
+  const { code, stdout, stderr } = await runSource(
+    `import { ProcessPoolExecutor } from ${JSON.stringify(FUTURES.href)};
+import { pid, writeText } from ${JSON.stringify(TASKS.href)};
+await using executor = new ProcessPoolExecutor(1, ${
+      JSON.stringify(TASKS.href)
+    });
+console.log(typeof await executor.submit(pid).result());
+const exc = await executor.submit(writeText, "x.txt", "x").exception();
+console.log(exc instanceof Deno.errors.NotCapable);
+`,
+    [
+      `--allow-read=${new URL("..", import.meta.url).pathname}`,
+      "--allow-run",
+      "--allow-env",
+    ],
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "number\ntrue\n");
 });
