@@ -21,11 +21,15 @@ import { tqdm } from "./lib/tqdm.ts";
 import { errorMessage, getFlag, HTTPStatusError } from "./flags2_sequential.ts";
 import { asCompleted, type Future } from "./futures.ts";
 
+/** es-toolkit's, which `downloadOne` takes: asyncio's `Semaphore` for promises. */
+export type { Semaphore };
+
 const DEFAULT_CONCUR_REQ = 5;
 const MAX_CONCUR_REQ = 1000;
 
 /** A failed download, carrying its country code and, as `cause`, what went wrong. */
 export class FetchError extends Error {
+  /** Shown in stack traces, and how the class is found again across threads. */
   override name = "FetchError";
   /** The failure of `countryCode`'s download, caused by `cause`. */
   constructor(readonly countryCode: string, cause: unknown) {
