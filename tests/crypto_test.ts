@@ -212,6 +212,8 @@ Deno.test("least permissions: --plain none, --threads read, processes read, run 
     [[], ["--plain"], 0],
     [["--allow-read"], ["--threads", "2"], 2],
     [["--allow-read", "--allow-run", "--allow-env"], ["2"], 2],
+    // The children may read the folder of the code, as the parent may.
+    [[`--allow-read=${repoPath("")}`, "--allow-run", "--allow-env"], ["2"], 2],
   ];
   for (const [permissions, args, workers] of runs) {
     const { code, stdout } = await new Deno.Command(Deno.execPath(), {
