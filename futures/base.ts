@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Call, ErrorFields } from "./call.ts";
 
 /** The error of a future cancelled before it ran, as Python's `CancelledError`. */
 export class CancelledError extends Error {
@@ -410,44 +411,6 @@ export async function* asCompleted<T>(
   }
 }
 
-/** An error as it crosses to another thread or process: its class name, message, stack and own fields. */
-export type ErrorFields = {
-  name: string;
-  message: string;
-  stack?: string;
-  cause?: ErrorFields;
-  [field: string]: unknown;
-};
-
-/**
- * The error's name, message, stack and own fields, which structured cloning
- * would drop; the class is found again by name on the other side.
- *
- * @param exc anything thrown.
- * @returns what can cross to another thread or process.
- */
-export function errorFields(exc: unknown): ErrorFields {
-  if (!(exc instanceof Error)) return { name: "Error", message: String(exc) };
-  // Own fields (an HTTP status, say) can hold anything: keep what can cross.
-  const fields = Object.entries(exc).filter(([_, value]) => canClone(value));
-  return {
-    ...Object.fromEntries(fields),
-    name: exc.name,
-    message: exc.message,
-    stack: exc.stack,
-    ...(exc.cause === undefined ? {} : { cause: errorFields(exc.cause) }),
-  };
-}
-
-function canClone(value: unknown): boolean {
-  try {
-    structuredClone(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The error again, of the class `exports` (the pool's module) or the
  * platform has under its name, with its fields; an `Error` otherwise.
@@ -504,36 +467,4 @@ const DOM_EXCEPTION_NAMES = new Set(["AbortError", "TimeoutError"]);
 function isErrorClass(value: unknown): value is ErrorConstructor {
   return typeof value === "function" &&
     (value === Error || value.prototype instanceof Error);
-}
-
-/** A call, as a pool sends it to a Worker or a child process. */
-export interface Call {
-  /** The name of a function that the Worker's module exports. */
-  name: string;
-  /** Its arguments. */
-  args: unknown[];
-}
-
-/**
- * Runs `name(...args)` from `exports`.
- *
- * @param module the module's URL, for the error of a missing function.
- * @param exports the promise of the module's exports.
- * @param call which function, with which arguments.
- * @returns the value, or the error's fields.
- */
-export async function runCall(
-  module: string,
-  exports: Promise<Record<string, unknown>>,
-  { name, args }: Call,
-): Promise<{ value: unknown } | { error: ErrorFields }> {
-  try {
-    const fn = (await exports)[name];
-    if (typeof fn !== "function") {
-      throw new TypeError(`${module} exports no function ${name}`);
-    }
-    return { value: await fn(...args) };
-  } catch (exc) {
-    return { error: errorFields(exc) };
-  }
 }

@@ -11,13 +11,12 @@
 import type { ChildProcess } from "node:child_process";
 import {
   BrokenExecutor,
-  type Call,
-  type ErrorFields,
   Executor,
   type Future,
   type WorkItem,
   WorkQueue,
 } from "./base.ts";
+import type { Call, ErrorFields } from "./call.ts";
 
 const CHILD_PATH = new URL("./process_child.ts", import.meta.url).pathname;
 /** The permissions a child may be given, when the parent has them whole. */

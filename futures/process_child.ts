@@ -8,7 +8,7 @@
  * @module
  */
 import process from "node:process";
-import { type Call, errorFields, runCall } from "./base.ts";
+import { type Call, errorFields, runCall } from "./call.ts";
 
 /** Serves the calls of the pool that started this process, on `module`. */
 function serve(module: string): void {

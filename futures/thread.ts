@@ -8,12 +8,12 @@
  */
 import {
   BrokenExecutor,
-  type Call,
   Executor,
   type Future,
   type WorkItem,
   WorkQueue,
 } from "./base.ts";
+import type { Call } from "./call.ts";
 import type { Outcome } from "./thread_worker.ts";
 
 const WORKER_URL = new URL("./thread_worker.ts", import.meta.url);

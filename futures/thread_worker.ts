@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Call, errorFields, runCall } from "./base.ts";
+import { type Call, errorFields, runCall } from "./call.ts";
 
 /** How one call ended, with the milliseconds it ran. */
 export type Outcome = Awaited<ReturnType<typeof runCall>> & { ms: number };
