@@ -26,6 +26,7 @@ import {
   throwString,
   unclonable,
 } from "./fixtures/tasks.ts";
+import { denoCommand } from "../tools/process.ts";
 
 const TASKS = new URL("./fixtures/tasks.ts", import.meta.url);
 const FUTURES = new URL("../futures.ts", import.meta.url);
@@ -331,11 +332,9 @@ for await (const future of asCompleted(futures)) completed += (await future.resu
 console.log(JSON.stringify({ mapped, completed }));
 `,
     );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script],
+    const child = denoCommand(["run", script], {
+      permissions: ["-A"],
       cwd: dir,
-      stdout: "piped",
-      stderr: "piped",
     }).spawn();
     let killed = false;
     const timer = setTimeout(() => {
@@ -423,11 +422,10 @@ try {
 `,
     );
     // No read permission: a Worker cannot load its own code.
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", `${dir}/main.ts`],
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const { code, stdout, stderr } = await denoCommand(
+      ["run", `${dir}/main.ts`],
+      { permissions: ["--no-prompt"] },
+    ).output();
     const out = new TextDecoder().decode(stdout);
     const err = new TextDecoder().decode(stderr);
     assert.equal(code, 0, err);

@@ -26,6 +26,7 @@ import {
   sleep,
   unclonable,
 } from "./fixtures/tasks.ts";
+import { denoCommand } from "../tools/process.ts";
 
 const TASKS = new URL("./fixtures/tasks.ts", import.meta.url);
 const FUTURES = new URL("../futures.ts", import.meta.url);
@@ -52,12 +53,10 @@ async function runSource(source: string, permissions: string[]) {
   const dir = await Deno.makeTempDir({ prefix: "process_test_" });
   try {
     await Deno.writeTextFile(`${dir}/main.ts`, source);
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...permissions, `${dir}/main.ts`],
-      cwd: dir,
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const { code, stdout, stderr } = await denoCommand(
+      ["run", `${dir}/main.ts`],
+      { permissions, cwd: dir },
+    ).output();
     const decoder = new TextDecoder();
     return {
       code,
@@ -251,10 +250,8 @@ for (let i = 0; i < 4; i++) executor.submit(sleep, 60_000);
 console.log(JSON.stringify(pids));
 `,
     );
-    const parent = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${dir}/main.ts`],
-      stdin: "null",
-      stdout: "piped",
+    const parent = denoCommand(["run", `${dir}/main.ts`], {
+      permissions: ["-A"],
       stderr: "inherit",
     }).spawn();
     const reader = parent.stdout.pipeThrough(new TextDecoderStream())

@@ -230,7 +230,10 @@ Deno.test("CLI: a bad value is a usage error, exit 2", async () => {
 
 Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
   const args = ["--port", "0", "--bind", "127.0.0.1"];
-  const child = denoCommand(SERVER, args, repoPath("")).spawn();
+  const child = denoCommand(["run", SERVER, ...args], {
+    permissions: ["-A"],
+    cwd: repoPath(""),
+  }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let output = "";
   while (!output.includes("\n")) {
@@ -258,11 +261,10 @@ Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
 });
 
 Deno.test("CLI: `deno task serve -h` prints the help with the task's own permissions", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "serve", "-h"],
-    cwd: repoPath(""),
-    stdin: "null",
-  }).output();
+  const { code, stdout, stderr } = await denoCommand(
+    ["task", "--quiet", "serve", "-h"],
+    { cwd: repoPath("") },
+  ).output();
   assert.equal(code, 0, decode(stderr));
   assert.match(decode(stdout), /^Usage: slow_server\.ts \[options\]/);
 });
