@@ -46,6 +46,12 @@ export const PRESETS = {
   ERROR: { delay: 0.5, delayRate: 0.5, errorRate: 0.25 },
 } as const satisfies Record<string, ServerOptions>;
 
+/** The ports of LOCAL, DELAY and ERROR in each edition of the book. */
+export const EDITION_PORTS = {
+  1: { LOCAL: 8001, DELAY: 8002, ERROR: 8003 },
+  2: { LOCAL: 8000, DELAY: 8001, ERROR: 8002 },
+} as const;
+
 /** A running flag server; `await using` shuts it down. */
 export interface FlagServer extends AsyncDisposable {
   /** Base URL of the flags, e.g. "http://127.0.0.1:40123/flags". */
