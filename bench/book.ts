@@ -54,6 +54,37 @@ function parsePrimes(stdout: string): Status {
   return { workers: Number(workers[1]), elapsed: Number(total[1]) };
 }
 
+/** The last part of a path. */
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** A flags2 script of the book, `path`, that mirrors our script `id`. */
+function flagsScript(
+  id: string,
+  path: string,
+  edition: keyof typeof EDITIONS,
+  python: string,
+): Baseline {
+  const { saveDir } = EDITIONS[edition];
+  return {
+    id: `book-${id}`,
+    label: basename(path),
+    ratio: { column: "× book", over: [id] },
+    async run(scenario, ctx) {
+      const port = EDITION_PORTS[edition][scenario.server];
+      await using server = await serve(scenario, port).catch((exc) => {
+        if (!(exc instanceof Deno.errors.AddrInUse)) throw exc;
+        return undefined;
+      });
+      if (!server) return failedRun(`port ${port} is taken: try later`);
+      await Deno.mkdir(`${ctx.cwd}/${saveDir}`);
+      const cmd = [python, path, "-s", scenario.server, ...scenario.args];
+      return await runFlags(cmd, ctx, server.peak, saveDir);
+    },
+  };
+}
+
 /** The files of `names` in `dir`; a line for each that is missing. */
 async function present(
   dir: string,
@@ -107,40 +138,21 @@ export async function loadBook(
     warn(`*** --python ${python}: not found; the book's rows are left out.`);
     return none;
   }
-  const { cpu, cpuScripts, saveDir, read } = EDITIONS[edition];
-  const ports = EDITION_PORTS[edition];
-  const scripts = ["sequential", "threadpool", "asyncio"].map((s) => ({
-    id: s,
-    name: `flags2_${s}.py`,
-  }));
-  const flags = await present(dir, scripts.map((s) => s.name), warn);
+  // The scripts run from the runs' folders.
+  dir = await Deno.realPath(dir);
+  if (/^[^/].*\//.test(python)) python = `${Deno.cwd()}/${python}`;
+  const { cpu, cpuScripts, read } = EDITIONS[edition];
+  const flags: Baseline[] = [];
+  for (const id of ["sequential", "threadpool", "asyncio"]) {
+    const [path] = await present(dir, [`flags2_${id}.py`], warn);
+    if (path) flags.push(flagsScript(id, path, edition, python));
+  }
   const cpuDir = `${dir.slice(0, dir.lastIndexOf("/"))}/${cpu}`;
+  const ports = EDITION_PORTS[edition];
   return {
-    flags: scripts.filter((s) => flags.includes(`${dir}/${s.name}`)).map((
-      s,
-    ): Baseline => ({
-      id: `book-${s.id}`,
-      label: s.name,
-      ratio: { column: "× book", over: [s.id] },
-      async run(scenario, ctx) {
-        const port = ports[scenario.server];
-        await using server = await serve(scenario, port).catch((exc) => {
-          if (!(exc instanceof Deno.errors.AddrInUse)) throw exc;
-          return undefined;
-        });
-        if (!server) return failedRun(`port ${port} is taken: try later`);
-        await Deno.mkdir(`${ctx.cwd}/${saveDir}`);
-        const cmd = [python, `${dir}/${s.name}`, "-s", scenario.server];
-        return await runFlags(
-          [...cmd, ...scenario.args],
-          ctx,
-          server.peak,
-          saveDir,
-        );
-      },
-    })),
+    flags,
     cpu: (await present(cpuDir, cpuScripts, warn)).map((path) => ({
-      label: path.slice(path.lastIndexOf("/") + 1),
+      label: basename(path),
       modes: ["1 process", "2 processes"],
       scaled: false,
       command: (mode) => [python, path, ...MODES[mode].args],
