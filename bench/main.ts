@@ -168,9 +168,11 @@ async function warmUp(cases: Case[], bench: Bench): Promise<Case[]> {
     const what = `warming up: ${runner.label}`;
     const { problems } = await runOnce(what, WARM_UP, runner, bench);
     if (!problems.length) continue;
-    const why = `${runner.label}: ${problems.join("; ")}`;
-    if (!isBaseline(runner)) throw new WarmUpError(`warm-up of ${why}`);
-    warn(`*** left out, ${why}`);
+    const why = problems.join("; ");
+    if (!isBaseline(runner)) {
+      throw new WarmUpError(`warm-up of ${runner.label}: ${why}`);
+    }
+    warn(`*** ${runner.label} left out: ${why}`);
     failed.add(runner);
   }
   return cases.filter((c) => !failed.has(c.runner));

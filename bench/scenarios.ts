@@ -93,7 +93,7 @@ export function serve(scenario: Scenario, port = 0): Promise<FlagServer> {
 const AZ = [..."abcdefghijklmnopqrstuvwxyz"];
 
 /** The codes of a scenario's arguments, as in the URLs: `-e` or CC arguments. */
-export function codesOf(args: string[]): string[] {
+function codesOf(args: string[]): string[] {
   if (args.includes("-e")) return AZ.flatMap((a) => AZ.map((b) => a + b));
   return args.filter((arg) => /^[A-Z]{1,2}$/.test(arg)).flatMap((cc) =>
     cc.length === 1 ? AZ.map((b) => cc.toLowerCase() + b) : [cc.toLowerCase()]
