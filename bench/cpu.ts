@@ -10,7 +10,7 @@
  */
 
 import { repoPath, tempDir } from "../tools/files.ts";
-import { denoArgs } from "../tools/process.ts";
+import { denoArgv } from "../tools/process.ts";
 import { measure, type RunContext, type Setup } from "./runs.ts";
 import { median, pairedMedian } from "./stats.ts";
 import { checkCell, markdownTable } from "./table.ts";
@@ -98,11 +98,9 @@ function ourScript(file: string): CpuScript {
     label: file,
     modes: ALL_MODES,
     scaled: true,
-    command: (mode, scale) => [
-      Deno.execPath(),
-      ...denoArgs(["run", repoPath(file), ...MODES[mode].args], ["-A"]),
-      ...["--scale", String(scale)],
-    ],
+    command: (mode, scale) =>
+      denoArgv(["run", repoPath(file), ...MODES[mode].args], ["-A"])
+        .concat("--scale", String(scale)),
     read: parseStatus,
   };
 }

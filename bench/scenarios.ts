@@ -19,7 +19,7 @@ import {
   type ScriptName,
   scriptPath,
 } from "../tools/files.ts";
-import { denoArgs } from "../tools/process.ts";
+import { denoArgv } from "../tools/process.ts";
 import type { FloorReport } from "./floor.ts";
 import { measure, type Run, type RunContext, runFlags, runOf } from "./runs.ts";
 
@@ -109,8 +109,8 @@ function scriptRunner(script: ScriptName): Runner {
       await using server = await serve(scenario);
       const trace = ctx.traced ? ["--trace", "trace.jsonl"] : [];
       const args = ["-s", server.url, ...scenario.args, ...trace];
-      const deno = denoArgs(["run", scriptPath(script), ...args], ["-A"]);
-      return await runFlags([Deno.execPath(), ...deno], ctx, server.peak);
+      const cmd = denoArgv(["run", scriptPath(script), ...args], ["-A"]);
+      return await runFlags(cmd, ctx, server.peak);
     },
   };
 }
@@ -162,8 +162,10 @@ export const FLOOR: Baseline = {
     const maxReq = m >= 0 ? scenario.args.slice(m, m + 2) : [];
     const tasks = ["-n", String(codesOf(scenario.args).length)];
     const file = repoPath("bench/floor.ts");
-    const deno = denoArgs(["run", file, ...maxReq, ...tasks], ["-A"]);
-    const out = await measure([Deno.execPath(), ...deno], ctx);
+    const out = await measure(
+      denoArgv(["run", file, ...maxReq, ...tasks], ["-A"]),
+      ctx,
+    );
     return runOf(out, (stdout): FloorReport => JSON.parse(stdout), {});
   },
 };

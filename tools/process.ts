@@ -12,17 +12,17 @@ export interface DenoOptions extends Omit<Deno.CommandOptions, "args"> {
 }
 
 /**
- * The arguments of `deno` for `args` (a subcommand and its operands) run
- * with `permissions`: for a command line built by hand, as the bench's
- * `/usr/bin/time deno ...`.
+ * The command line of `deno` for `args` (a subcommand and its operands) run
+ * with `permissions`, program first: for a command line built further by
+ * hand, as the bench's `/usr/bin/time deno ...`.
  *
  * @param args the subcommand, then the rest: `["run", file, ...]`
  * @param permissions flags that go after the subcommand
- * @returns `[subcommand, ...permissions, ...rest]`
+ * @returns `[deno, subcommand, ...permissions, ...rest]`
  */
-export function denoArgs(args: string[], permissions: string[] = []): string[] {
+export function denoArgv(args: string[], permissions: string[] = []): string[] {
   const [subcommand, ...rest] = args;
-  return [subcommand, ...permissions, ...rest];
+  return [Deno.execPath(), subcommand, ...permissions, ...rest];
 }
 
 /**
@@ -45,8 +45,9 @@ export function denoCommand(
   args: string[],
   { permissions, env, ...options }: DenoOptions = {},
 ): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: denoArgs(args, permissions),
+  const [deno, ...argv] = denoArgv(args, permissions);
+  return new Deno.Command(deno, {
+    args: argv,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
