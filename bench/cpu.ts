@@ -157,8 +157,9 @@ async function runOnce(
 /**
  * Runs every script at every scale in each of its modes, `repeat` times, in
  * rounds: a slow spell of the machine then weighs on every mode alike. One
- * run of each script first, in each pool, so that no timed run pays for
- * transpiling; a script that fails it is left out, with a line.
+ * run of each script first, in each pool (on 2 workers, the shorter), so
+ * that no timed run pays for transpiling; a script that fails it is left
+ * out, with a line.
  *
  * @param scripts what to run
  * @param setup how many runs, which scales, how to run and to report
@@ -177,7 +178,7 @@ export async function runCpu(
   const sound: CpuScript[] = [];
   for (const script of scripts) {
     setup.progress(`cpu: warming up ${script.label}`);
-    const pools = script.modes.filter((mode) => MODES[mode].workers === 1);
+    const pools = script.modes.filter((mode) => MODES[mode].workers === 2);
     const results = [];
     for (const mode of pools) results.push(await runOnce(script, 1, mode, ctx));
     const problem = results.find((r) => typeof r === "string");
