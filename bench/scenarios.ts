@@ -170,63 +170,36 @@ export const FLOOR: Baseline = {
   },
 };
 
-const ALL_SCRIPTS: ScriptName[] = ["sequential", "threadpool", "asyncio"];
+/** A scenario of `command`, the table's "SERVER ARGS...". */
+function scenario(
+  id: string,
+  command: string,
+  scripts: ScriptName[],
+  quick: ScriptName[],
+  baselines: string[] = [],
+): Scenario {
+  const [server, ...args] = command.split(" ");
+  return { id, server: server as ServerLabel, args, scripts, quick, baselines };
+}
+
+const ALL: ScriptName[] = ["sequential", "threadpool", "asyncio"];
 const POOLS: ScriptName[] = ["threadpool", "asyncio"];
 
-/** What the bench runs, in order. */
+/**
+ * What the bench runs, in order: id, command line, scripts, those of
+ * `--quick`, baselines. Sequential and asyncio (5 at a time) take minutes
+ * against ERROR, so `--quick` runs only the threadpool there.
+ */
 export const SCENARIOS: readonly Scenario[] = [
-  {
-    id: "local",
-    server: "LOCAL",
-    args: ["-e"],
-    scripts: ALL_SCRIPTS,
-    quick: ALL_SCRIPTS,
-    baselines: ["curl"],
-  },
-  {
-    id: "delay-m30",
-    server: "DELAY",
-    args: ["-e", "-m", "30"],
-    scripts: POOLS,
-    quick: [],
-    baselines: ["floor"],
-  },
-  {
-    id: "delay-m1000",
-    server: "DELAY",
-    args: ["-e", "-m", "1000"],
-    scripts: POOLS,
-    quick: POOLS,
-    baselines: ["floor"],
-  },
-  {
-    id: "delay-b",
-    server: "DELAY",
-    args: ["B"],
-    scripts: ["sequential"],
-    quick: ["sequential"],
-    baselines: [],
-  },
-  {
-    id: "error",
-    server: "ERROR",
-    args: ["-e"],
-    scripts: ALL_SCRIPTS,
-    // Sequential and asyncio (5 at a time) take minutes against ERROR.
-    quick: ["threadpool"],
-    baselines: [],
-  },
+  scenario("local", "LOCAL -e", ALL, ALL, ["curl"]),
+  scenario("delay-m30", "DELAY -e -m 30", POOLS, [], ["floor"]),
+  scenario("delay-m1000", "DELAY -e -m 1000", POOLS, POOLS, ["floor"]),
+  scenario("delay-b", "DELAY B", ["sequential"], ["sequential"]),
+  scenario("error", "ERROR -e", ALL, ["threadpool"]),
 ];
 
 /** What every runner first runs once, so that no timed run pays for transpiling. */
-export const WARM_UP: Scenario = {
-  id: "warm-up",
-  server: "LOCAL",
-  args: ["BR", "XX"],
-  scripts: [],
-  quick: [],
-  baselines: [],
-};
+export const WARM_UP: Scenario = scenario("warm-up", "LOCAL BR XX", [], []);
 
 /** The scenarios that `--scenario` names: an id, or a server label for all of its scenarios. */
 export function pickScenarios(names: string[]): Scenario[] {
