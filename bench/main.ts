@@ -280,7 +280,7 @@ async function main(args: string[]): Promise<void> {
   if (bad.length) {
     console.error(`*** ${bad.length} row(s) did not add up: see "check".`);
   }
-  Deno.exit(bad.length ? 1 : 0);
+  Deno.exit(interrupted.aborted ? 130 : bad.length ? 1 : 0);
 }
 
 if (import.meta.main) {
