@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { DEST_DIR, POP20_CC, SERVERS } from "./flags2_common.ts";
 import { resolveServer, UsageError } from "./lib/cli.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
+import { readBody } from "./lib/http.ts";
 
 /** Where `main` puts the base URL that `-s` names, for Workers to read too. */
 const BASE_URL_VAR = "FLAGS_BASE_URL";
@@ -27,6 +28,7 @@ export function saveFlag(img: Uint8Array, filename: string): void {
 /**
  * Fetches the flag of `cc` from the server that `-s` named.
  * @throws {Deno.errors.Http} when the server answers with an error status.
+ * @throws {ResponseTooLargeError} when the body is over 1 MiB.
  */
 export async function getFlag(cc: string): Promise<Uint8Array> {
   const baseUrl = Deno.env.get(BASE_URL_VAR) ?? SERVERS.LOCAL;
@@ -37,7 +39,7 @@ export async function getFlag(cc: string): Promise<Uint8Array> {
     const problem = `HTTP error ${resp.status} - ${resp.statusText}`;
     throw new Deno.errors.Http(`${problem} for ${cc}`);
   }
-  return await resp.bytes();
+  return await readBody(resp);
 }
 
 /** Prints `text` and a space, with no newline, at once. */

@@ -28,7 +28,9 @@ export async function makeWritableDir(path: string): Promise<void> {
  * @param path where the file goes; its folder must exist
  * @param data the bytes
  * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
- * written; nothing is left behind then
+ * written, of the same class as the system's error, with a message that
+ * names `path` (`Cannot write to downloads/zw.gif: Permission denied (os
+ * error 13)`), not the temporary file; nothing is left behind then
  */
 export function writeFileWhole(path: string, data: Uint8Array): void {
   const slash = path.lastIndexOf("/") + 1;
@@ -41,7 +43,12 @@ export function writeFileWhole(path: string, data: Uint8Array): void {
     try {
       Deno.removeSync(part);
     } catch { /* never created */ }
-    throw exc;
+    if (!(exc instanceof Error)) throw exc;
+    // Deno's "Permission denied (os error 13): open '{part}'": the reason
+    // only; or "Requires write access to {part}...", naming the file.
+    const reason = exc.message.replaceAll(part, path).split(": ")[0];
+    const Class = exc.constructor as ErrorConstructor;
+    throw new Class(`Cannot write to ${path}: ${reason}`, { cause: exc });
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * What the downloaders need of HTTP beyond `fetch`: a body read up to a
+ * limit, so that a broken server that answers without end cannot grow the
+ * script's memory (flags are at most 36 KB), and network access to the
+ * server checked before the first request.
+ *
+ * @module
+ */
+
+/** The most bytes a body may have: far above any flag. */
+export const MAX_BODY = 1024 * 1024;
+
+/** A body longer than `MAX_BODY`, or that says it is. */
+export class ResponseTooLargeError extends Error {
+  /** The class's name, as Python would print it. */
+  override name = "ResponseTooLargeError";
+  constructor() {
+    super("Response too large (over 1 MiB)");
+  }
+}
+
+/**
+ * Reads the body of `resp`, at most `MAX_BODY` bytes: past that, or when
+ * its Content-Length says more, the rest is not read.
+ *
+ * @param resp a response whose body is not read yet
+ * @returns the body's bytes
+ * @throws {ResponseTooLargeError} when the body is longer than `MAX_BODY`
+ * @throws {TypeError} when the connection breaks, as `Response.bytes` does
+ *
+ * @example
+ * ```ts
+ * import { readBody } from "./http.ts";
+ * const body = await readBody(new Response("GIF89a"));
+ * console.assert(body.length === 6);
+ * ```
+ */
+export async function readBody(resp: Response): Promise<Uint8Array> {
+  if (Number(resp.headers.get("content-length")) > MAX_BODY) {
+    await resp.body?.cancel();
+    throw new ResponseTooLargeError();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of resp.body ?? []) {
+    size += chunk.length;
+    // Leaving the loop cancels the stream: the connection is dropped.
+    if (size > MAX_BODY) throw new ResponseTooLargeError();
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+/**
+ * Asks for network access to the host of `baseUrl` (a prompt, in a
+ * terminal that allows one); without it, prints on standard error one line
+ * naming the flag to add, and exits with status 1.
+ *
+ * @param baseUrl the server's URL
+ */
+export function netAccessOrExit(baseUrl: string): void {
+  const { host, hostname } = new URL(baseUrl);
+  const { state } = Deno.permissions.requestSync({ name: "net", host });
+  if (state === "granted") return;
+  console.error(
+    `*** No network access to ${host}: run again with --allow-net=${hostname}`,
+  );
+  Deno.exit(1);
+}
