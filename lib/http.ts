@@ -26,7 +26,8 @@ export class ResponseTooLargeError extends Error {
  * @param resp a response whose body is not read yet
  * @returns the body's bytes
  * @throws {ResponseTooLargeError} when the body is longer than `MAX_BODY`
- * @throws {TypeError} when the connection breaks, as `Response.bytes` does
+ * @throws {TypeError} when the connection breaks, and {DOMException} when
+ * the request's signal aborts, as `Response.bytes` does
  *
  * @example
  * ```ts
