@@ -10,7 +10,7 @@
  *
  * @example A command line as argparse would read it
  * ```ts
- * import { argumentParser, parseOrExit, positiveInteger } from "./lib/cli.ts";
+ * import { argumentParser, parseOrExit, positiveInteger } from "./cli.ts";
  *
  * const program = (await argumentParser("bench.ts"))
  *   .usage("[-h] [--repeat N] [--verbose]")
@@ -368,8 +368,7 @@ export function exitOnMissingPermission(
 ): void {
   for (const need of needs) {
     if (Deno.permissions.querySync(need).state === "granted") continue;
-    const [what] = Object.entries(need).filter(([key]) => key !== "name")
-      .map(([, value]) => value instanceof URL ? value.pathname : value);
+    const what = target(need);
     missingPermission(
       `Requires ${need.name} access${what ? ` to "${what}"` : ""}, ` +
         `run again with the --allow-${need.name} flag`,
@@ -385,6 +384,12 @@ export function exitOnMissingPermission(
   };
   globalThis.addEventListener("unhandledrejection", (e) => report(e, e.reason));
   globalThis.addEventListener("error", (e) => report(e, e.error));
+}
+
+/** What `need` names, as Deno's message does: a path, a host, a variable... */
+function target(need: Deno.PermissionDescriptor): string | undefined {
+  const value = Object.entries(need).find(([key]) => key !== "name")?.[1];
+  return value instanceof URL ? decodeURIComponent(value.pathname) : value;
 }
 
 /** Prints `message` after `*** Missing permission: ` and exits 1. */
