@@ -45,7 +45,8 @@ export const SERVERS: Readonly<Record<string, string>> = {
   DELAY: "http://localhost:8002/flags",
   ERROR: "http://localhost:8003/flags",
 };
-const DEFAULT_SERVER = "LOCAL";
+/** The server of `-s`'s default. */
+export const DEFAULT_SERVER = "LOCAL";
 
 /** Where the flags are saved, in the current directory. */
 export const DEST_DIR = "downloads/";
@@ -162,7 +163,6 @@ export async function processArgs(
   defaultConcurReq: number,
   argv: string[] = Deno.args,
 ): Promise<[Args, string[]]> {
-  const serverOptions = Object.keys(SERVERS).sort().join(", ");
   const program = (await cli.argumentParser())
     .usage(USAGE)
     .description(
@@ -178,11 +178,7 @@ export async function processArgs(
       cli.integer,
       defaultConcurReq,
     )
-    .option(
-      "-s, --server <LABEL>",
-      `server to hit; one of ${serverOptions}, or a base URL`,
-      DEFAULT_SERVER,
-    )
+    .addOption(cli.serverOption(SERVERS, DEFAULT_SERVER))
     .option("-v, --verbose", "output detailed progress info")
     .option("--trace <FILE>", "write one JSON line per request to FILE");
   const args = cli.parseCommandLine<Args>(program, argv);
@@ -220,6 +216,7 @@ export async function main(
   defaultConcurReq: number,
   maxConcurReq: number,
 ): Promise<void> {
+  cli.exitOnMissingPermission();
   const [args, ccList] = await processArgs(defaultConcurReq)
     .catch((exc) => cli.usageExit(exc, USAGE));
   const actualReq = Math.min(args.max_req, maxConcurReq, ccList.length);

@@ -12,7 +12,7 @@ import {
   main,
   newCounter,
 } from "./flags2_common.ts";
-import { plural } from "./lib/cli.ts";
+import { exitOnMissingPermission, plural, READ_CODE } from "./lib/cli.ts";
 import { interrupted } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { downloadOne, errorMessage } from "./flags2_sequential.ts";
@@ -31,6 +31,7 @@ export async function downloadMany(
   verbose: boolean,
   concurReq: number,
 ): Promise<Counter> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   const counter = newCounter();
   await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE);
   const cancelWaiting = () => executor.shutdown({ cancelFutures: true });

@@ -9,6 +9,9 @@
  */
 import { getFlag, main, saveFlag, show } from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
+/** `getFlag`'s error, exported so that it crosses back from a Worker with its class. */
+export { HTTPStatusError } from "./flags2_sequential.ts";
 
 const MAX_WORKERS = 20;
 
@@ -24,6 +27,7 @@ export async function downloadOne(cc: string): Promise<string> {
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   const workers = Math.min(MAX_WORKERS, ccList.length);
   await using executor = new ThreadPoolExecutor(workers, import.meta.url);
   const res = executor.map(downloadOne, ccList.toSorted());

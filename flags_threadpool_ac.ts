@@ -11,6 +11,7 @@
 import { main } from "./flags.ts";
 import { downloadOne } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
 
 /** Where the Workers find `downloadOne`. */
 const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
@@ -19,6 +20,7 @@ const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   ccList = ccList.slice(0, 5);
   await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE);
   const toDo: Future<string>[] = [];

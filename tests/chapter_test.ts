@@ -95,7 +95,7 @@ Deno.test("an error status stops the run: one line naming it, exit 1", async () 
         assert.deepEqual(lines(result.stderr).length, 1, why);
         assert.match(
           result.stderr,
-          /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found for [A-Z]{2}\n$/,
+          /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found\n$/,
           why,
         );
         assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
@@ -122,15 +122,15 @@ Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", asyn
   assert.equal(server.peak(), 0, why);
 });
 
-Deno.test("bad options: one usage line, exit 2, no downloads folder", async () => {
+Deno.test("bad options: the usage error and line of the flags2 scripts, exit 2, no downloads folder", async () => {
   const cases: [string[], string][] = [
-    [["-x"], "Unknown option '-x'"],
-    [["-s"], "Option '-s, --server <value>' argument missing"],
+    [["-x"], "unknown option '-x'"],
+    [["-s"], "option '-s, --server <LABEL>' argument missing"],
     [
       ["-s", "nowhere"],
       "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
     ],
-    [["BR"], "Unexpected argument 'BR'."],
+    [["BR"], "too many arguments. Expected 0 arguments but got 1: BR."],
   ];
   await settleAll(
     DOWNLOADERS.flatMap((script) =>
@@ -139,15 +139,10 @@ Deno.test("bad options: one usage line, exit 2, no downloads folder", async () =
           const why = describe(script, result);
           assert.equal(result.code, 2, why);
           assert.equal(result.stdout, "", why);
-          const [line, ...more] = lines(result.stderr);
-          assert.deepEqual(more, [], why);
-          assert.ok(line.startsWith(`*** Usage error: ${problem}`), why);
-          assert.ok(
-            line.endsWith(
-              `(usage: ${script} [-s LABEL|URL])`,
-            ),
-            why,
-          );
+          assert.deepEqual(lines(result.stderr), [
+            `*** Usage error: ${problem}`,
+            `usage: ${script} [-h] [-s LABEL]`,
+          ], why);
           assert.deepEqual(await listDir(cwd), [], why);
         })
       )
