@@ -1,8 +1,7 @@
 /**
  * What the downloaders need of HTTP beyond `fetch`: a body read up to a
  * limit, so that a broken server that answers without end cannot grow the
- * script's memory (flags are at most 36 KB), and network access to the
- * server checked before the first request.
+ * script's memory (flags are at most 36 KB).
  *
  * @module
  */
@@ -56,21 +55,4 @@ export async function readBody(resp: Response): Promise<Uint8Array> {
     offset += chunk.length;
   }
   return body;
-}
-
-/**
- * Asks for network access to the host of `baseUrl` (a prompt, in a
- * terminal that allows one); without it, prints on standard error one line
- * naming the flag to add, and exits with status 1.
- *
- * @param baseUrl the server's URL
- */
-export function netAccessOrExit(baseUrl: string): void {
-  const { host, hostname } = new URL(baseUrl);
-  const { state } = Deno.permissions.requestSync({ name: "net", host });
-  if (state === "granted") return;
-  console.error(
-    `*** No network access to ${host}: run again with --allow-net=${hostname}`,
-  );
-  Deno.exit(1);
 }

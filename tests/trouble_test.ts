@@ -198,8 +198,8 @@ Deno.test("no network access to the server: one line naming the flag, exit 1, no
     const why = `${name}: exit ${out.code}\n${stdout}\n${stderr}`;
     assert.equal(out.code, 1, why);
     assert.deepEqual(lines(stderr), [
-      "*** No network access to www.fluentpython.com: " +
-      "run again with --allow-net=www.fluentpython.com",
+      '*** Missing permission: Requires net access to "www.fluentpython.com", ' +
+      "run again with the --allow-net flag",
     ], why);
     assert.doesNotMatch(stdout, /^-{20}$/m, why);
     assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
