@@ -6,7 +6,7 @@
  *
  *     deno run -A flags3_threadpool.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
  *
- * The Workers load this module for its `downloadOne`; the rest is
+ * The Workers load this module for its `downloadOne`; `downloadMany` is
  * `flags2_threadpool.ts`'s.
  *
  * @module
@@ -19,7 +19,6 @@ import {
   saveFlag,
 } from "./flags2_common.ts";
 import { getFlag, HTTPStatusError } from "./flags2_sequential.ts";
-import * as threadpool from "./flags2_threadpool.ts";
 
 // The pool finds an error's class among its module's exports.
 export { ConnectionError, HTTPStatusError } from "./flags2_sequential.ts";
@@ -72,11 +71,12 @@ export async function downloadOne(
 }
 
 /** `flags2_threadpool.ts`'s `downloadMany`, its Workers running this `downloadOne`. */
-export const downloadMany: DownloadMany = (...args): Promise<Counter> =>
-  threadpool.downloadMany(...args, {
-    module: import.meta.url,
-    downloadOne,
-  });
+export const downloadMany: DownloadMany = async (...args): Promise<Counter> => {
+  // Imported here: the Workers load this module and need none of the pool.
+  const threadpool = await import("./flags2_threadpool.ts");
+  const job = { module: import.meta.url, downloadOne };
+  return await threadpool.downloadMany(...args, job);
+};
 
 if (import.meta.main) {
   await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);
