@@ -54,11 +54,12 @@ function connectionError(exc: unknown): never {
 }
 
 /**
- * Fetches the flag of `cc` from `baseUrl`.
+ * Fetches the flag of `cc` from `baseUrl`, or another file of its folder.
  *
  * @param baseUrl the server's URL, without a trailing slash
  * @param cc the country code
- * @returns the image's bytes
+ * @param file the flag by default; the flags3 scripts ask for `metadata.json`
+ * @returns the file's bytes
  * @throws {HTTPStatusError} when the status is not 2xx
  * @throws {ConnectionError} when the connection is refused or breaks
  * @throws {ResponseTooLargeError} when the body is over 1 MiB
@@ -68,8 +69,9 @@ function connectionError(exc: unknown): never {
 export async function getFlag(
   baseUrl: string,
   cc: string,
+  file = `${cc.toLowerCase()}.gif`,
 ): Promise<Uint8Array> {
-  const url = new URL(`${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`);
+  const url = new URL(`${baseUrl}/${cc.toLowerCase()}/${file}`);
   const signal = AbortSignal.any([
     AbortSignal.timeout(TIMEOUT * 1000),
     listenForCtrlC(), // in a Worker, its first request listens

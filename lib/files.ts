@@ -33,9 +33,7 @@ export async function makeWritableDir(path: string): Promise<void> {
  * error 13)`), not the temporary file; nothing is left behind then
  */
 export function writeFileWhole(path: string, data: Uint8Array): void {
-  const slash = path.lastIndexOf("/") + 1;
-  const part = `${path.slice(0, slash)}.${path.slice(slash)}.` +
-    `${crypto.randomUUID()}.part`;
+  const part = partPath(path);
   try {
     Deno.writeFileSync(part, data, { createNew: true });
     Deno.renameSync(part, path);
@@ -50,6 +48,38 @@ export function writeFileWhole(path: string, data: Uint8Array): void {
     const Class = exc.constructor as ErrorConstructor;
     throw new Class(`Cannot write to ${path}: ${reason}`, { cause: exc });
   }
+}
+
+/**
+ * Writes `data` to `path` as `writeFileWhole` does, without blocking: Deno
+ * runs its asynchronous file calls on the runtime's blocking thread pool,
+ * off the event loop.
+ *
+ * @param path where the file goes; its folder must exist
+ * @param data the bytes
+ * @returns when the file is in place
+ * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
+ * written; nothing is left behind then
+ */
+export async function writeFileWholeAsync(
+  path: string,
+  data: Uint8Array,
+): Promise<void> {
+  const part = partPath(path);
+  try {
+    await Deno.writeFile(part, data, { createNew: true });
+    await Deno.rename(part, path);
+  } catch (exc) {
+    await Deno.remove(part).catch(() => {}); // never created
+    throw exc;
+  }
+}
+
+/** A hidden, unique name beside `path` to write it under first. */
+function partPath(path: string): string {
+  const slash = path.lastIndexOf("/") + 1;
+  return `${path.slice(0, slash)}.${path.slice(slash)}.` +
+    `${crypto.randomUUID()}.part`;
 }
 
 /**
