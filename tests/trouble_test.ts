@@ -13,12 +13,14 @@ import assert from "node:assert/strict";
 import { MAX_BODY, readBody, ResponseTooLargeError } from "../lib/http.ts";
 import { memoryMethod, runMeasured } from "../bench/memory.ts";
 import {
+  FLAGS3,
   freePort,
   lines,
   listDir,
   repoPath,
   runScript,
   SCRIPT_NAMES,
+  type ScriptName,
   scriptPath,
   settleAll,
   tempDir,
@@ -29,17 +31,18 @@ const GIF = new TextEncoder().encode("GIF89a, a small flag");
 const CHUNK = 64 * 1024;
 
 /**
- * A server of flags where `endless`'s gif has no end, `declared`'s says it
- * is 1 GiB and sends nothing, `hz.gif` never comes, `te.gif` is a 418, and
- * every other code's is small; it counts the bytes of the endless answers
- * it sent.
+ * A server of flags where every file of `endless` has no end, those of
+ * `declared` say they are 1 GiB and send nothing, those of `hz` never come,
+ * those of `te` are a 418; every other code has a small gif and a
+ * `metadata.json` naming the country `{CC}land`. It counts the bytes of the
+ * endless answers it sent.
  */
 function startTroubleServer(endless = "cc", declared = "dd") {
   let endlessBytes = 0;
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen() {} },
     (request) => {
-      const cc = new URL(request.url).pathname.split("/")[2];
+      const [, , cc, file] = new URL(request.url).pathname.split("/");
       if (cc === endless) {
         const body = new ReadableStream<Uint8Array>({
           pull(controller) {
@@ -64,6 +67,9 @@ function startTroubleServer(endless = "cc", declared = "dd") {
         );
       }
       if (cc === "te") return new Response(null, { status: 418 });
+      if (file === "metadata.json") {
+        return Response.json({ country: `${cc.toUpperCase()}land` });
+      }
       return new Response(GIF);
     },
   );
@@ -96,10 +102,15 @@ Deno.test("readBody: a body up to 1 MiB whole, past it ResponseTooLargeError", a
   await assert.rejects(readBody(declared), ResponseTooLargeError);
 });
 
+/** The file `script` saves the flag of `cc` as: `zw.gif`, or flags3's `ZWland-ZW.gif`. */
+function savedName(script: ScriptName, cc: string): string {
+  return FLAGS3.has(script) ? `${cc}land-${cc}.gif` : `${cc.toLowerCase()}.gif`;
+}
+
 /** Well above a normal run (50-95 MiB), below what reading to the timeout took (0.5-0.6 GiB). */
 const PEAK_LIMIT_KIB = 250 * 1024;
 
-Deno.test("an endless body and a declared 1 GiB: ERROR Response too large, the rest unread, peak memory bounded (three scripts)", async () => {
+Deno.test("an endless body and a declared 1 GiB: ERROR Response too large, the rest unread, peak memory bounded (every script)", async () => {
   await using server = startTroubleServer();
   const method = await memoryMethod();
   await settleAll(SCRIPT_NAMES.map(async (name) => {
@@ -124,15 +135,15 @@ Deno.test("an endless body and a declared 1 GiB: ERROR Response too large, the r
     assert.match(run.stdout, /^2 errors\.$/m, why);
     assert.deepEqual(
       await listDir(`${dir.path}/downloads`),
-      ["aa.gif", "bb.gif", "ee.gif"],
+      ["AA", "BB", "EE"].map((cc) => savedName(name, cc)),
       why,
     );
     assert.ok(run.memoryKiB > 0 && run.memoryKiB < PEAK_LIMIT_KIB, why);
   }));
-  // What the three read, and what sat in the sockets' buffers: megabytes,
+  // What the scripts read, and what sat in the sockets' buffers: megabytes,
   // not the gigabytes of reading to the timeout.
   assert.ok(
-    server.endlessBytes() < 3 * 32 * MAX_BODY,
+    server.endlessBytes() < SCRIPT_NAMES.length * 32 * MAX_BODY,
     `${server.endlessBytes()} bytes sent`,
   );
 });
@@ -158,19 +169,18 @@ Deno.test("a flag that cannot be written: the error names downloads/zw.gif, not 
   await settleAll(SCRIPT_NAMES.map(async (name) => {
     await using dir = await tempDir();
     // A folder where the flag goes: the rename of the finished file fails.
-    await Deno.mkdir(`${dir.path}/downloads/zw.gif`, { recursive: true });
-    await Deno.writeTextFile(`${dir.path}/downloads/zw.gif/keep`, "");
+    const file = savedName(name, "ZW");
+    await Deno.mkdir(`${dir.path}/downloads/${file}`, { recursive: true });
+    await Deno.writeTextFile(`${dir.path}/downloads/${file}/keep`, "");
     const run = await runScript(name, ["-v", "-s", server.url, "ZW"], dir.path);
     const why = `${name}: exit ${run.code}\n${run.stdout}\n${run.stderr}`;
     assert.equal(run.code, 0, why);
     const errors = lines(run.stdout).filter((l) => l.startsWith("***"));
     assert.equal(errors.length, 1, why);
-    assert.match(
-      errors[0],
-      /^\*\*\* Error for ZW: Cannot write to downloads\/zw\.gif: \S.*\(os error \d+\)$/,
-      why,
-    );
-    assert.deepEqual(await listDir(`${dir.path}/downloads`), ["zw.gif"], why);
+    const prefix = `*** Error for ZW: Cannot write to downloads/${file}: `;
+    assert.ok(errors[0].startsWith(prefix), why);
+    assert.match(errors[0].slice(prefix.length), /^\S.*\(os error \d+\)$/, why);
+    assert.deepEqual(await listDir(`${dir.path}/downloads`), [file], why);
   }));
 });
 
