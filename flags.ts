@@ -16,8 +16,27 @@ import { DEST_DIR, POP20_CC, SERVERS } from "./flags2_common.ts";
 import { resolveServer, UsageError } from "./lib/cli.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
 
-/** Where `main` puts the base URL that `-s` names, for Workers to read too. */
-const BASE_URL_VAR = "FLAGS_BASE_URL";
+/** The server's base URL: LOCAL until `main`, or a Worker's initializer, sets the one `-s` named. */
+let baseUrl: string = SERVERS.LOCAL;
+
+/**
+ * Sets the base URL that `getFlag` uses in this thread: `main` calls it,
+ * and a pool's initializer in each Worker.
+ *
+ * @param url the server's base URL, without a trailing slash.
+ */
+export function setBaseUrl(url: string): void {
+  baseUrl = url;
+}
+
+/**
+ * The base URL that `getFlag` uses in this thread.
+ *
+ * @returns the server's base URL, without a trailing slash.
+ */
+export function getBaseUrl(): string {
+  return baseUrl;
+}
 
 /** Saves `img` as `downloads/{filename}`. */
 export function saveFlag(img: Uint8Array, filename: string): void {
@@ -29,7 +48,6 @@ export function saveFlag(img: Uint8Array, filename: string): void {
  * @throws {Deno.errors.Http} when the server answers with an error status.
  */
 export async function getFlag(cc: string): Promise<Uint8Array> {
-  const baseUrl = Deno.env.get(BASE_URL_VAR) ?? SERVERS.LOCAL;
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
   const resp = await fetch(url);
   if (!resp.ok) {
@@ -70,8 +88,7 @@ export async function downloadMany(
 export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,
 ): Promise<void> {
-  const baseUrl = serverUrl(Deno.args);
-  Deno.env.set(BASE_URL_VAR, baseUrl);
+  setBaseUrl(serverUrl(Deno.args));
   await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;

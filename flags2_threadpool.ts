@@ -14,8 +14,9 @@ import {
 } from "./flags2_common.ts";
 import { plural } from "./lib/cli.ts";
 import { interrupted } from "./lib/interrupt.ts";
+import { tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
-import { downloadOne, errorMessage } from "./flags2_sequential.ts";
+import { downloadOne, errorMessage, startTrace } from "./flags2_sequential.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 
 const DEFAULT_CONCUR_REQ = 30;
@@ -32,7 +33,10 @@ export async function downloadMany(
   concurReq: number,
 ): Promise<Counter> {
   const counter = newCounter();
-  await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE);
+  await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE, {
+    initializer: startTrace,
+    initargs: [tracePath()],
+  });
   const cancelWaiting = () => executor.shutdown({ cancelFutures: true });
   interrupted.addEventListener("abort", cancelWaiting); // on Ctrl-C
   const toDoMap = new Map<Future<DownloadStatus>, string>();

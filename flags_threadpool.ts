@@ -7,10 +7,20 @@
  *
  * @module
  */
-import { getFlag, main, saveFlag, show } from "./flags.ts";
+import {
+  getBaseUrl,
+  getFlag,
+  main,
+  saveFlag,
+  setBaseUrl,
+  show,
+} from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
 
 const MAX_WORKERS = 20;
+
+/** The Workers' initializer: each downloads from the server that `-s` named. */
+export { setBaseUrl };
 
 /** Downloads, shows and saves the flag of `cc` (in a Worker); returns `cc`. */
 export async function downloadOne(cc: string): Promise<string> {
@@ -25,7 +35,10 @@ export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
   const workers = Math.min(MAX_WORKERS, ccList.length);
-  await using executor = new ThreadPoolExecutor(workers, import.meta.url);
+  await using executor = new ThreadPoolExecutor(workers, import.meta.url, {
+    initializer: setBaseUrl,
+    initargs: [getBaseUrl()],
+  });
   const res = executor.map(downloadOne, ccList.toSorted());
   return (await Array.fromAsync(res)).length;
 }

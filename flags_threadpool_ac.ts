@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { main } from "./flags.ts";
-import { downloadOne } from "./flags_threadpool.ts";
+import { getBaseUrl, main } from "./flags.ts";
+import { downloadOne, setBaseUrl } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 
 /** Where the Workers find `downloadOne`. */
@@ -20,7 +20,10 @@ export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
   ccList = ccList.slice(0, 5);
-  await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE);
+  await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE, {
+    initializer: setBaseUrl,
+    initargs: [getBaseUrl()],
+  });
   const toDo: Future<string>[] = [];
   for (const cc of ccList.toSorted()) {
     const future = executor.submit(downloadOne, cc);

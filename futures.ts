@@ -29,6 +29,7 @@ export {
   FIRST_EXCEPTION,
   Future,
   type FutureState,
+  type Iterables,
   type MapOptions,
   type ReturnWhen,
   ShutdownError,
@@ -36,7 +37,15 @@ export {
   TimeoutError,
   wait,
 } from "./futures/base.ts";
-export type { PoolOptions } from "./futures/pool.ts";
+export type { Call, ErrorFields, Outcome } from "./futures/call.ts";
+export {
+  type EndSignal,
+  type PoolOptions,
+  SHORT_CALL_MS,
+  type WorkerEvents,
+  type WorkerLink,
+  WorkerPool,
+} from "./futures/pool.ts";
 export { BrokenThreadPool, ThreadPoolExecutor } from "./futures/thread.ts";
 export {
   BrokenProcessPool,

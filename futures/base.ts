@@ -264,7 +264,23 @@ export abstract class Executor implements AsyncDisposable {
    */
   map<A extends unknown[], R>(
     fn: (...args: A) => R,
-    ...iterables: Iterables<A> | [...Iterables<A>, MapOptions]
+    ...iterables: Iterables<A>
+  ): AsyncGenerator<Awaited<R>>;
+  /**
+   * `map` with its options last: `timeout`, `buffersize`.
+   *
+   * @param fn a named function that the pool's module exports.
+   * @param iterablesAndOptions one iterable per argument of `fn`, then the
+   * options.
+   * @returns the results in the order of the arguments.
+   */
+  map<R>(
+    fn: (...args: never[]) => R,
+    ...iterablesAndOptions: [...Iterable<unknown>[], MapOptions]
+  ): AsyncGenerator<Awaited<R>>;
+  map<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...iterables: Iterables<A> | [...Iterable<unknown>[], MapOptions]
   ): AsyncGenerator<Awaited<R>> {
     const last = iterables.at(-1);
     const options: MapOptions = isMapOptions(last) ? last : {};

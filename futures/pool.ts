@@ -67,11 +67,11 @@ export interface WorkerEvents {
 }
 
 /** The options both pools take, as Python's keyword arguments. */
-export interface PoolOptions<I extends unknown[] = unknown[]> {
-  /** A function the module exports, run once in each worker before its first call. */
-  initializer?: (...args: I) => unknown;
+export interface PoolOptions {
+  /** A function the module exports, run once in each worker before its first call; if it throws, the pool breaks. */
+  initializer?: (...args: never[]) => unknown;
   /** Its arguments, which must survive structured cloning. */
-  initargs?: I;
+  initargs?: unknown[];
   /**
    * Error classes the calls may throw that the module does not export:
    * their errors are rebuilt as instances of them (found by class name).
