@@ -88,7 +88,9 @@ export class Future<T> {
   }
 
   /**
-   * Cancels the call if it has not started.
+   * Cancels the call if it has not started. A call that a busy worker
+   * already holds, to run next, counts as started (see `SHORT_CALL_MS` in
+   * `pool.ts`, CPython's `EXTRA_QUEUED_CALLS`).
    *
    * @returns whether the future is now cancelled; false if it runs or ran.
    */
