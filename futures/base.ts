@@ -136,13 +136,22 @@ export class Future<T> {
   }
 
   /**
-   * Calls `fn(this)` when the future is done; at once if it is already.
+   * Calls `fn(this)` when the future is done; at once if it is already. An
+   * error that `fn` throws is logged, as Python logs it, and the other
+   * callbacks still run.
    *
    * @param fn called with this future.
    */
   addDoneCallback(fn: (future: Future<T>) => void): void {
-    if (this.done()) fn(this);
-    else this.#callbacks.push(() => fn(this));
+    const call = () => {
+      try {
+        fn(this);
+      } catch (exc) {
+        console.error(`exception calling callback for`, this, exc);
+      }
+    };
+    if (this.done()) call();
+    else this.#callbacks.push(call);
   }
 
   /**

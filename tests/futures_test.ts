@@ -35,6 +35,7 @@ import {
   sleep,
   throwString,
   unclonable,
+  writeText,
 } from "./fixtures/tasks.ts";
 import { RemoteError } from "./fixtures/errors.ts";
 import { delay, errorOf, POOLS } from "./fixtures/pools.ts";
@@ -428,6 +429,37 @@ for (const { name, make, Broken } of POOLS) {
     assert.equal(executor.workersCreated, 1);
   });
 
+  Deno.test(`${name}: map submits its calls at once, iterated or not`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "futures_test_" });
+    try {
+      const executor = make(2);
+      const paths = [1, 2, 3].map((i) => `${dir}/${i}.txt`);
+      executor.map(writeText, paths, ["a", "b", "c"]); // never iterated
+      await executor.shutdown();
+      for (const path of paths) assert.ok(await Deno.stat(path));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`${name}: a worker idle again takes the next call: one call at a time needs one worker`, async () => {
+    await using executor = make(4);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await executor.submit(sleep, 50, i).result(), i);
+    }
+    assert.equal(executor.workersCreated, 1);
+  });
+
+  Deno.test(`${name}: shutdown({ wait: false, cancelFutures: true }): at once, the running call finishes, the queued are cancelled`, async () => {
+    const executor = make(1);
+    const running = executor.submit(sleep, 300, "running");
+    const queued = [1, 2].map((i) => executor.submit(sleep, 300, i));
+    await executor.shutdown({ wait: false, cancelFutures: true });
+    assert.ok(!running.done() && queued.every((f) => f.cancelled()));
+    assert.equal(await running.result(), "running");
+    await executor.shutdown();
+  });
+
   // test_init
   Deno.test(`${name}: the initializer runs once in each worker, before its first call`, async () => {
     await using executor = make(2, {
@@ -461,6 +493,28 @@ for (const { name, make, Broken } of POOLS) {
     assert.throws(() => make(1, { initializer: anonymous }), TypeError);
   });
 }
+
+Deno.test("Future: a callback that throws is logged; the next ones still run", async () => {
+  const future = new Future<number>();
+  const called: string[] = [];
+  future.addDoneCallback(() => called.push("first"));
+  future.addDoneCallback(() => {
+    throw new Error("callback failed");
+  });
+  future.addDoneCallback(() => called.push("last"));
+  const logged: unknown[][] = [];
+  const consoleError = console.error;
+  console.error = (...data: unknown[]) => logged.push(data);
+  try {
+    future.setResult(1);
+  } finally {
+    console.error = consoleError;
+  }
+  assert.deepEqual(called, ["first", "last"]);
+  assert.equal(logged.length, 1);
+  assert.match(String(logged[0][0]), /^exception calling callback for/);
+  assert.equal(await future.result(), 1);
+});
 
 // test_future, without a pool
 Deno.test("Future: states, callbacks, cancel, and a timeout on a pending one", async () => {

@@ -116,6 +116,19 @@ for (const method of ["terminateWorkers", "killWorkers"] as const) {
   });
 }
 
+Deno.test("shutdown({ wait: false }): the child exits once its call is done", async () => {
+  const executor = new ProcessPoolExecutor(1, TASKS);
+  const childPid = await executor.submit(pid).result();
+  const last = executor.submit(sleep, 200, "last");
+  await executor.shutdown({ wait: false });
+  assert.ok(alive(childPid));
+  assert.equal(await last.result(), "last");
+  const deadline = Date.now() + 10_000;
+  while (alive(childPid) && Date.now() < deadline) await delay(20);
+  assert.ok(!alive(childPid), "the child outlived the shutdown");
+  await executor.shutdown();
+});
+
 Deno.test("shutdown waits for the calls, then leaves no child process", async () => {
   const executor = new ProcessPoolExecutor(3, TASKS);
   const futures = Array.from({ length: 6 }, () => executor.submit(pid));
