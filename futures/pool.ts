@@ -303,11 +303,14 @@ export abstract class WorkerPool extends Executor {
   }
 
   #newWorker(): void {
-    const slot = { held: [], sent: 0 } as unknown as Slot;
-    slot.link = this.startWorker({
-      reply: (outcome) => this.#reply(slot, outcome),
-      died: (how) => this.#died(slot, how),
-    });
+    const slot: Slot = {
+      held: [],
+      sent: 0,
+      link: this.startWorker({
+        reply: (outcome) => this.#reply(slot, outcome),
+        died: (how) => this.#died(slot, how),
+      }),
+    };
     this.#workersCreated += 1;
     this.#live.add(slot);
     const exit = slot.link.exited.then(() => void this.#exits.delete(exit));
