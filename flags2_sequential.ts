@@ -19,6 +19,8 @@ import {
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { traceSpan } from "./lib/trace.ts";
+/** The Workers' initializer, which opens `--trace`'s file in each. */
+export { startTrace } from "./lib/trace.ts";
 
 const DEFAULT_CONCUR_REQ = 1;
 const MAX_CONCUR_REQ = 1;
