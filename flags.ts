@@ -24,8 +24,27 @@ import { readBody } from "./lib/http.ts";
 
 const USAGE = "[-h] [-s LABEL]";
 
-/** Where `main` puts the base URL that `-s` names, for Workers to read too. */
-const BASE_URL_VAR = "FLAGS_BASE_URL";
+/** The server's base URL: LOCAL until `main`, or a Worker's initializer, sets the one `-s` named. */
+let baseUrl: string = SERVERS.LOCAL;
+
+/**
+ * Sets the base URL that `getFlag` uses in this thread: `main` calls it,
+ * and a pool's initializer in each Worker.
+ *
+ * @param url the server's base URL, without a trailing slash.
+ */
+export function setBaseUrl(url: string): void {
+  baseUrl = url;
+}
+
+/**
+ * The base URL that `getFlag` uses in this thread.
+ *
+ * @returns the server's base URL, without a trailing slash.
+ */
+export function getBaseUrl(): string {
+  return baseUrl;
+}
 
 /** Saves `img` as `downloads/{filename}`. */
 export function saveFlag(img: Uint8Array, filename: string): void {
@@ -38,7 +57,6 @@ export function saveFlag(img: Uint8Array, filename: string): void {
  * @throws {ResponseTooLargeError} when the body is over 1 MiB.
  */
 export async function getFlag(cc: string): Promise<Uint8Array> {
-  const baseUrl = Deno.env.get(BASE_URL_VAR) ?? SERVERS.LOCAL;
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
   const resp = await fetch(url);
   if (!resp.ok) {
@@ -80,9 +98,9 @@ export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,
 ): Promise<void> {
   cli.exitOnMissingPermission();
-  const [label, baseUrl] = await processArgs(Deno.args)
+  const [label, url] = await processArgs(Deno.args)
     .catch((exc) => cli.usageExit(exc, USAGE));
-  Deno.env.set(BASE_URL_VAR, baseUrl);
+  setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;
@@ -90,9 +108,9 @@ export async function main(
     count = await downloadMany(POP20_CC);
   } catch (exc) {
     console.error(
-      `*** Download from ${baseUrl} failed: ${await errorMessage(exc)}`,
+      `*** Download from ${url} failed: ${await errorMessage(exc)}`,
     );
-    await cli.hintNoServer(label, baseUrl);
+    await cli.hintNoServer(label, url);
     Deno.exit(1);
   }
   const elapsed = (performance.now() - t0) / 1000;

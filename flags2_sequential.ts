@@ -20,6 +20,8 @@ import { readBody } from "./lib/http.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { traceSpan } from "./lib/trace.ts";
+/** The Workers' initializer, which opens `--trace`'s file in each. */
+export { startTrace } from "./lib/trace.ts";
 
 const DEFAULT_CONCUR_REQ = 1;
 const MAX_CONCUR_REQ = 1;

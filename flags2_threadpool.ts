@@ -14,8 +14,9 @@ import {
 } from "./flags2_common.ts";
 import { exitOnMissingPermission, plural, READ_CODE } from "./lib/cli.ts";
 import { interrupted } from "./lib/interrupt.ts";
+import { tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
-import { downloadOne, errorMessage } from "./flags2_sequential.ts";
+import { downloadOne, errorMessage, startTrace } from "./flags2_sequential.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 
 const DEFAULT_CONCUR_REQ = 30;
@@ -56,7 +57,10 @@ export async function downloadMany(
 ): Promise<Counter> {
   exitOnMissingPermission(READ_CODE); // what the Workers load
   const counter = newCounter();
-  await using executor = new ThreadPoolExecutor(concurReq, job.module);
+  await using executor = new ThreadPoolExecutor(concurReq, job.module, {
+    initializer: startTrace,
+    initargs: [tracePath()],
+  });
   const cancelWaiting = () => executor.shutdown({ cancelFutures: true });
   interrupted.addEventListener("abort", cancelWaiting); // on Ctrl-C
   const toDoMap = new Map<Future<DownloadStatus>, string>();

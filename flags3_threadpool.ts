@@ -20,8 +20,12 @@ import {
 } from "./flags2_common.ts";
 import { getFlag, HTTPStatusError } from "./flags2_sequential.ts";
 
-// The pool finds an error's class among its module's exports.
-export { ConnectionError, HTTPStatusError } from "./flags2_sequential.ts";
+// The pool finds its initializer and the errors' classes among the Workers' module's exports.
+export {
+  ConnectionError,
+  HTTPStatusError,
+  startTrace,
+} from "./flags2_sequential.ts";
 
 const DEFAULT_CONCUR_REQ = 30;
 const MAX_CONCUR_REQ = 1000;

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { main } from "./flags.ts";
-import { downloadOne } from "./flags_threadpool.ts";
+import { getBaseUrl, main } from "./flags.ts";
+import { downloadOne, setBaseUrl } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
 
@@ -22,7 +22,10 @@ export async function downloadMany(
 ): Promise<number> {
   exitOnMissingPermission(READ_CODE); // what the Workers load
   ccList = ccList.slice(0, 5);
-  await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE);
+  await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE, {
+    initializer: setBaseUrl,
+    initargs: [getBaseUrl()],
+  });
   const toDo: Future<string>[] = [];
   for (const cc of ccList.toSorted()) {
     const future = executor.submit(downloadOne, cc);

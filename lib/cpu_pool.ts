@@ -16,6 +16,7 @@
 import {
   Executor,
   Future,
+  type PoolOptions as FuturesPoolOptions,
   ProcessPoolExecutor,
   ThreadPoolExecutor,
 } from "../futures.ts";
@@ -141,17 +142,19 @@ async function parsePoolOptions(argv: string[]): Promise<PoolOptions> {
  *
  * @param options the pool and its size.
  * @param module the URL of the module that exports the jobs.
+ * @param poolOptions what a pool takes besides, e.g. `errorClasses`.
  * @returns a new executor; `await using` it.
  */
 export function newExecutor(
   { pool, workers }: PoolOptions,
   module: string | URL,
+  poolOptions?: FuturesPoolOptions,
 ): CountingExecutor {
   switch (pool) {
     case "process":
-      return new ProcessPoolExecutor(workers, module);
+      return new ProcessPoolExecutor(workers, module, poolOptions);
     case "thread":
-      return new ThreadPoolExecutor(workers, module);
+      return new ThreadPoolExecutor(workers, module, poolOptions);
     case "main":
       return new MainThreadExecutor();
   }

@@ -67,6 +67,45 @@ Deno.test("flags, flags_threadpool, flags_asyncio: 20 codes on one line, 20 flag
   );
 });
 
+Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_threadpool_ac download with net to localhost, read, write to downloads/", async () => {
+  await using server = await startServer(LOCALHOST);
+  const url = server.url.replace("//127.0.0.1:", "//localhost:");
+  const scripts = [...DOWNLOADERS, "flags_threadpool_ac.ts"];
+  await settleAll(scripts.map(async (script) => {
+    await using dir = await tempDir();
+    // No --allow-env: the Workers get the base URL from their initializer.
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-net=localhost",
+        `--allow-read=${repoPath("")},downloads`,
+        "--allow-write=downloads",
+        repoPath(script),
+        "-s",
+        url,
+      ],
+      cwd: dir.path,
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const result = {
+      code,
+      stdout: new TextDecoder().decode(stdout),
+      stderr: new TextDecoder().decode(stderr),
+    } as RunResult;
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    assert.equal(result.stderr, "", why);
+    const saved = await assertGoodDownloads(dir.path);
+    assert.equal(
+      saved.length,
+      script === "flags_threadpool_ac.ts" ? 5 : 20,
+      why,
+    );
+  }));
+});
+
 Deno.test("no server listening: one line on stderr, exit 1, nothing saved", async () => {
   const url = `http://127.0.0.1:${freePort()}/flags`;
   await settleAll(
