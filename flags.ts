@@ -20,6 +20,7 @@ import {
 import { errorMessage, HTTPStatusError } from "./flags2_sequential.ts";
 import * as cli from "./lib/cli.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
+import { readBody } from "./lib/http.ts";
 
 const USAGE = "[-h] [-s LABEL]";
 
@@ -53,6 +54,7 @@ export function saveFlag(img: Uint8Array, filename: string): void {
 /**
  * Fetches the flag of `cc` from the server that `-s` named.
  * @throws {HTTPStatusError} when the server answers with an error status.
+ * @throws {ResponseTooLargeError} when the body is over 1 MiB.
  */
 export async function getFlag(cc: string): Promise<Uint8Array> {
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
@@ -61,7 +63,7 @@ export async function getFlag(cc: string): Promise<Uint8Array> {
     await resp.body?.cancel();
     throw new HTTPStatusError(resp.status, resp.statusText);
   }
-  return await resp.bytes();
+  return await readBody(resp);
 }
 
 /** Prints `text` and a space, with no newline, at once. */

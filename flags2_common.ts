@@ -194,8 +194,9 @@ export async function processArgs(
 
 /**
  * Parses the command line, runs `downloadMany` between the two reports.
- * Usage errors exit 2, an unwritable `downloads/` or `--trace` file 1 before
- * any download; Ctrl-C exits 130 after the report.
+ * Usage errors exit 2; no network access to the server, an unwritable
+ * `downloads/` or `--trace` file 1 before any download; Ctrl-C exits 130
+ * after the report.
  * @param downloadMany the script's way to download the flags
  * @param defaultConcurReq the script's default for `-m`
  * @param maxConcurReq the most concurrent requests the script allows
@@ -220,6 +221,8 @@ export async function main(
     .catch((exc) => cli.usageExit(exc, USAGE));
   const actualReq = Math.min(args.max_req, maxConcurReq, ccList.length);
   initialReport(ccList, actualReq, args.server, args.baseUrl);
+  const { host } = new URL(args.baseUrl);
+  cli.exitOnMissingPermission({ name: "net", host }); // else N errors.
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
   listenForCtrlC();

@@ -16,6 +16,7 @@ import {
   newCounter,
   saveFlag,
 } from "./flags2_common.ts";
+import { readBody } from "./lib/http.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { traceSpan } from "./lib/trace.ts";
@@ -63,6 +64,7 @@ function connectionError(exc: unknown): never {
  * @returns the file's bytes
  * @throws {HTTPStatusError} when the status is not 2xx
  * @throws {ConnectionError} when the connection is refused or breaks
+ * @throws {ResponseTooLargeError} when the body is over 1 MiB
  * @throws {DOMException} "TimeoutError" after `TIMEOUT` seconds, or
  * "AbortError" on Ctrl-C
  */
@@ -77,13 +79,18 @@ export async function getFlag(
     listenForCtrlC(), // in a Worker, its first request listens
   ]);
   using span = traceSpan(cc);
-  const resp = await fetch(url, { signal }).catch(connectionError);
-  span.status = resp.status;
-  if (!resp.ok) {
-    await resp.body?.cancel();
-    throw new HTTPStatusError(resp.status, resp.statusText);
+  try {
+    const resp = await fetch(url, { signal }).catch(connectionError);
+    span.status = resp.status;
+    if (!resp.ok) {
+      await resp.body?.cancel();
+      throw new HTTPStatusError(resp.status, resp.statusText);
+    }
+    return await readBody(resp).catch(connectionError);
+  } catch (exc) {
+    span.error = exc; // the trace says what kind of error
+    throw exc;
   }
-  return await resp.bytes().catch(connectionError);
 }
 
 /** Downloads and saves the flag of `cc`: OK, or NOT_FOUND on a 404; other errors propagate. */

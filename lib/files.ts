@@ -28,7 +28,9 @@ export async function makeWritableDir(path: string): Promise<void> {
  * @param path where the file goes; its folder must exist
  * @param data the bytes
  * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
- * written; nothing is left behind then
+ * written, of the same class as the system's error, with a message that
+ * names `path` (`Cannot write to downloads/zw.gif: Permission denied (os
+ * error 13)`), not the temporary file; nothing is left behind then
  */
 export function writeFileWhole(path: string, data: Uint8Array): void {
   const part = partPath(path);
@@ -39,7 +41,7 @@ export function writeFileWhole(path: string, data: Uint8Array): void {
     try {
       Deno.removeSync(part);
     } catch { /* never created */ }
-    throw exc;
+    throw writeError(exc, part, path);
   }
 }
 
@@ -52,7 +54,7 @@ export function writeFileWhole(path: string, data: Uint8Array): void {
  * @param data the bytes
  * @returns when the file is in place
  * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
- * written; nothing is left behind then
+ * written, named as `writeFileWhole` names them; nothing is left behind then
  */
 export async function writeFileWholeAsync(
   path: string,
@@ -64,8 +66,21 @@ export async function writeFileWholeAsync(
     await Deno.rename(part, path);
   } catch (exc) {
     await Deno.remove(part).catch(() => {}); // never created
-    throw exc;
+    throw writeError(exc, part, path);
   }
+}
+
+/**
+ * `exc`, thrown while writing `part` for `path`, again as an error of its
+ * class that names `path`: Deno's "Permission denied (os error 13): open
+ * '{part}'" gives its reason only, "Requires write access to {part}..."
+ * names `path` instead.
+ */
+function writeError(exc: unknown, part: string, path: string): unknown {
+  if (!(exc instanceof Error)) return exc;
+  const reason = exc.message.replaceAll(part, path).split(": ")[0];
+  const Class = exc.constructor as ErrorConstructor;
+  return new Class(`Cannot write to ${path}: ${reason}`, { cause: exc });
 }
 
 /** A hidden, unique name beside `path` to write it under first. */

@@ -1,7 +1,9 @@
 /**
  * The `--trace FILE` records: one JSON line per request,
  * `{"cc", "start", "end", "outcome"}`, epoch milliseconds and the HTTP
- * status or `"error"`, for the bench's chart.
+ * status, or the kind of error that came instead of a good body
+ * (`"timeout"`, `"connection error"`, `"response too large"`,
+ * `"interrupted"`, else `"error"`), for the bench's chart.
  *
  * `main` opens the file with `startTrace`; a pool's Workers open it too,
  * with `startTrace` as their initializer and `tracePath()` as its argument.
@@ -14,7 +16,17 @@
 export interface TraceSpan extends Disposable {
   /** The HTTP status, once a response came; without one, "error". */
   status?: number;
+  /** What was thrown instead of a good body, if anything. */
+  error?: unknown;
 }
+
+/** The outcome of an error other than an HTTP status, by the error's name. */
+const ERROR_KINDS: Readonly<Record<string, string>> = {
+  TimeoutError: "timeout",
+  ConnectionError: "connection error",
+  ResponseTooLargeError: "response too large",
+  AbortError: "interrupted",
+};
 
 const noSpan: TraceSpan = { [Symbol.dispose]() {} };
 const encoder = new TextEncoder();
@@ -62,7 +74,8 @@ export function traceSpan(cc: string): TraceSpan {
   return {
     [Symbol.dispose]() {
       const end = performance.timeOrigin + performance.now();
-      const outcome = this.status ?? "error";
+      const kind = ERROR_KINDS[(this.error as Error | undefined)?.name ?? ""];
+      const outcome = kind ?? this.status ?? "error";
       const line = JSON.stringify({ cc, start, end, outcome }) + "\n";
       file.writeSync(encoder.encode(line));
     },
