@@ -16,13 +16,16 @@
 import {
   Executor,
   Future,
+  type PoolOptions as FuturesPoolOptions,
   ProcessPoolExecutor,
   ThreadPoolExecutor,
 } from "../futures.ts";
 import {
   argumentParser,
+  exitOnMissingPermission,
   integer,
   parseCommandLine,
+  READ_CODE,
   UsageError,
   usageExit,
 } from "./cli.ts";
@@ -71,15 +74,34 @@ export class MainThreadExecutor extends Executor {
 
 const USAGE = "[-h] [--threads | --plain] [--scale N] [WORKERS]";
 
+/** The permissions each pool needs to start its workers. */
+function poolNeeds(pool: PoolKind): Deno.PermissionDescriptor[] {
+  switch (pool) {
+    case "process": // node's spawn reads the whole environment
+      return [READ_CODE, { name: "env" }, {
+        name: "run",
+        command: Deno.execPath(),
+      }];
+    case "thread":
+      return [READ_CODE];
+    case "main":
+      return [];
+  }
+}
+
 /**
  * Reads the command line of a CPU script; `-h` prints the help and exits
- * 0, a bad command line prints a usage error and exits 2.
+ * 0, a bad command line prints a usage error and exits 2, a permission
+ * that the pool needs and lacks one line and exit 1.
  *
  * @param argv the arguments, without the script's name.
  * @returns the pool to run the jobs on, and its size.
  */
-export function parseArgs(argv: string[]): Promise<PoolOptions> {
-  return parsePoolOptions(argv).catch((exc) => usageExit(exc, USAGE));
+export async function parseArgs(argv: string[]): Promise<PoolOptions> {
+  const options = await parsePoolOptions(argv)
+    .catch((exc) => usageExit(exc, USAGE));
+  exitOnMissingPermission(...poolNeeds(options.pool));
+  return options;
 }
 
 /** The pool options of `argv`, or a `UsageError`. */
@@ -120,17 +142,19 @@ async function parsePoolOptions(argv: string[]): Promise<PoolOptions> {
  *
  * @param options the pool and its size.
  * @param module the URL of the module that exports the jobs.
+ * @param poolOptions what a pool takes besides, e.g. `errorClasses`.
  * @returns a new executor; `await using` it.
  */
 export function newExecutor(
   { pool, workers }: PoolOptions,
   module: string | URL,
+  poolOptions?: FuturesPoolOptions,
 ): CountingExecutor {
   switch (pool) {
     case "process":
-      return new ProcessPoolExecutor(workers, module);
+      return new ProcessPoolExecutor(workers, module, poolOptions);
     case "thread":
-      return new ThreadPoolExecutor(workers, module);
+      return new ThreadPoolExecutor(workers, module, poolOptions);
     case "main":
       return new MainThreadExecutor();
   }

@@ -5,17 +5,20 @@
  * @module
  */
 
-/** The three download scripts, by their file names. */
+/** The download scripts with the flags2 command line, by their file names. */
 export const SCRIPTS = {
   sequential: "flags2_sequential.ts",
   asyncio: "flags2_asyncio.ts",
   threadpool: "flags2_threadpool.ts",
+  asyncio_executor: "flags2_asyncio_executor.ts",
+  flags3_threadpool: "flags3_threadpool.ts",
+  flags3_asyncio: "flags3_asyncio.ts",
 } as const;
 
-/** The name of one of the three scripts. */
+/** The name of one of the scripts. */
 export type ScriptName = keyof typeof SCRIPTS;
 
-/** The names of the three scripts, in the book's order. */
+/** The names of the scripts, in the book's order. */
 export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];
 
 /**
