@@ -115,7 +115,7 @@ function scriptRunner(script: ScriptName): Runner {
   };
 }
 
-/** Our three scripts, by name. */
+/** Our scripts, by name. */
 const SCRIPT_RUNNERS = Object.fromEntries(
   SCRIPT_NAMES.map((script) => [script, scriptRunner(script)]),
 ) as Record<ScriptName, Runner>;
