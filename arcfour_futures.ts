@@ -61,7 +61,10 @@ export async function main(options: PoolOptions): Promise<void> {
   const t0 = performance.now();
   let actualWorkers;
   {
-    await using executor = newExecutor(options, import.meta.url);
+    // RoundTripError is arcfour.ts's: named here, it crosses with its class.
+    await using executor = newExecutor(options, import.meta.url, {
+      errorClasses: [RoundTripError],
+    });
     const toDo = [];
     for (let i = JOBS; i > 0; i--) {
       const size = options.scale *

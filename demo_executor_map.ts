@@ -11,6 +11,7 @@
  * @module
  */
 import { ThreadPoolExecutor } from "./futures.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
 
 /** Prints `args` as `console.log` does, after the time as `[HH:MM:SS]`. */
 export function display(...args: unknown[]): void {
@@ -43,6 +44,7 @@ export function loiter(n: number): number {
  * ```
  */
 export async function main(): Promise<void> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   display("Script starting.");
   await using executor = new ThreadPoolExecutor(3, import.meta.url);
   const results = executor.map(loiter, [0, 1, 2, 3, 4]);

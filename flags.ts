@@ -11,13 +11,40 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { DEST_DIR, POP20_CC, SERVERS } from "./flags2_common.ts";
-import { resolveServer, UsageError } from "./lib/cli.ts";
+import {
+  DEFAULT_SERVER,
+  DEST_DIR,
+  POP20_CC,
+  SERVERS,
+} from "./flags2_common.ts";
+import { errorMessage, HTTPStatusError } from "./flags2_sequential.ts";
+import * as cli from "./lib/cli.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
+import { readBody } from "./lib/http.ts";
 
-/** Where `main` puts the base URL that `-s` names, for Workers to read too. */
-const BASE_URL_VAR = "FLAGS_BASE_URL";
+const USAGE = "[-h] [-s LABEL]";
+
+/** The server's base URL: LOCAL until `main`, or a Worker's initializer, sets the one `-s` named. */
+let baseUrl: string = SERVERS.LOCAL;
+
+/**
+ * Sets the base URL that `getFlag` uses in this thread: `main` calls it,
+ * and a pool's initializer in each Worker.
+ *
+ * @param url the server's base URL, without a trailing slash.
+ */
+export function setBaseUrl(url: string): void {
+  baseUrl = url;
+}
+
+/**
+ * The base URL that `getFlag` uses in this thread.
+ *
+ * @returns the server's base URL, without a trailing slash.
+ */
+export function getBaseUrl(): string {
+  return baseUrl;
+}
 
 /** Saves `img` as `downloads/{filename}`. */
 export function saveFlag(img: Uint8Array, filename: string): void {
@@ -26,18 +53,17 @@ export function saveFlag(img: Uint8Array, filename: string): void {
 
 /**
  * Fetches the flag of `cc` from the server that `-s` named.
- * @throws {Deno.errors.Http} when the server answers with an error status.
+ * @throws {HTTPStatusError} when the server answers with an error status.
+ * @throws {ResponseTooLargeError} when the body is over 1 MiB.
  */
 export async function getFlag(cc: string): Promise<Uint8Array> {
-  const baseUrl = Deno.env.get(BASE_URL_VAR) ?? SERVERS.LOCAL;
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
   const resp = await fetch(url);
   if (!resp.ok) {
     await resp.body?.cancel();
-    const problem = `HTTP error ${resp.status} - ${resp.statusText}`;
-    throw new Deno.errors.Http(`${problem} for ${cc}`);
+    throw new HTTPStatusError(resp.status, resp.statusText);
   }
-  return await resp.bytes();
+  return await readBody(resp);
 }
 
 /** Prints `text` and a space, with no newline, at once. */
@@ -59,8 +85,9 @@ export async function downloadMany(
 
 /**
  * Reads `-s`, runs `downloadMany` on `POP20_CC` and prints how many flags it
- * saved and how long it took. A bad option: one line and exit 2; a failed
- * download: one line and exit 1.
+ * saved and how long it took. A bad option: the usage error and exit 2; a
+ * failed download: one line, with the flags2 scripts' words and hint when
+ * no test server runs, and exit 1.
  *
  * @example
  * ```ts
@@ -70,8 +97,10 @@ export async function downloadMany(
 export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,
 ): Promise<void> {
-  const baseUrl = serverUrl(Deno.args);
-  Deno.env.set(BASE_URL_VAR, baseUrl);
+  cli.exitOnMissingPermission();
+  const [label, url] = await processArgs(Deno.args)
+    .catch((exc) => cli.usageExit(exc, USAGE));
+  setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;
@@ -79,33 +108,29 @@ export async function main(
     count = await downloadMany(POP20_CC);
   } catch (exc) {
     console.error(
-      `*** Download from ${baseUrl} failed: ${(exc as Error).message}`,
+      `*** Download from ${url} failed: ${await errorMessage(exc)}`,
     );
+    await cli.hintNoServer(label, url);
     Deno.exit(1);
   }
   const elapsed = (performance.now() - t0) / 1000;
   console.log(`\n${count} flags downloaded in ${elapsed.toFixed(2)}s`);
 }
 
-/** The base URL that `-s LABEL` or `-s URL` names, LOCAL by default; else one line and exit 2. */
-function serverUrl(args: string[]): string {
-  try {
-    const options = { server: { type: "string", short: "s" } } as const;
-    const { server = "LOCAL" } = parseArgs({ args, options }).values;
-    return resolveServer(server, SERVERS)[1];
-  } catch (exc) {
-    // parseArgs throws TypeErrors that carry an ERR_PARSE_ARGS_... code
-    const code = String((exc as { code?: unknown }).code);
-    if (!(exc instanceof UsageError || code.startsWith("ERR_PARSE_ARGS"))) {
-      throw exc;
-    }
-    const { message } = exc as Error;
-    const script = Deno.mainModule.split("/").at(-1);
-    console.error(
-      `*** Usage error: ${message} (usage: ${script} [-s LABEL|URL])`,
-    );
-    Deno.exit(2);
-  }
+/**
+ * Reads `-s LABEL` or `-s URL`; `-h` prints the help and exits 0.
+ *
+ * @param argv the arguments after the script's name
+ * @returns the label (LOCAL by default) and its base URL
+ * @throws {UsageError} for a command line that makes no sense
+ */
+async function processArgs(argv: string[]): Promise<[string, string]> {
+  const program = (await cli.argumentParser())
+    .usage(USAGE)
+    .description("Download the flags of the 20 most populous countries.")
+    .addOption(cli.serverOption(SERVERS, DEFAULT_SERVER));
+  const { server } = cli.parseCommandLine<{ server: string }>(program, argv);
+  return cli.resolveServer(server, SERVERS);
 }
 
 if (import.meta.main) await main(downloadMany);

@@ -37,12 +37,24 @@ export class FetchError extends Error {
   }
 }
 
-/** Downloads and saves the flag of `cc` while holding the semaphore for the request. */
+/**
+ * Downloads and saves the flag of `cc` while holding the semaphore for the
+ * request.
+ *
+ * @param cc the country code
+ * @param baseUrl the server's URL
+ * @param semaphore shared by every download
+ * @param verbose whether to print `BR OK` or `BR not found`
+ * @param save `saveFlag`, or `flags2_asyncio_executor.ts`'s, off the event loop
+ * @returns OK, or NOT_FOUND on a 404
+ * @throws {FetchError} for any other failure, with it as `cause`
+ */
 export async function downloadOne(
   cc: string,
   baseUrl: string,
   semaphore: Semaphore,
   verbose: boolean,
+  save: (img: Uint8Array, filename: string) => unknown = saveFlag,
 ): Promise<DownloadStatus> {
   let image: Uint8Array;
   await semaphore.acquire();
@@ -60,7 +72,7 @@ export async function downloadOne(
   try {
     // The book hands this to asyncio.to_thread. A flag is a few KB for the
     // page cache: writing it blocks the loop less than a trip to a thread.
-    saveFlag(image, `${cc.toLowerCase()}.gif`);
+    await save(image, `${cc.toLowerCase()}.gif`);
   } catch (exc) {
     throw new FetchError(cc, exc);
   }
@@ -68,17 +80,29 @@ export async function downloadOne(
   return DownloadStatus.OK;
 }
 
-/** Starts every download at once, at most `concurReq` requests in flight; counts them as they complete. */
+/**
+ * Starts every download at once, at most `concurReq` requests in flight;
+ * counts them as they complete.
+ *
+ * @param ccList the codes
+ * @param baseUrl the server's URL
+ * @param verbose a line per download instead of the bar
+ * @param concurReq the semaphore's count
+ * @param download this module's `downloadOne`, or another script's that
+ * throws its errors as `FetchError`s
+ * @returns the downloads by status
+ */
 export async function supervisor(
   ccList: string[],
   baseUrl: string,
   verbose: boolean,
   concurReq: number,
+  download: typeof downloadOne = downloadOne,
 ): Promise<Counter> {
   const counter = newCounter();
   const semaphore = new Semaphore(concurReq);
   const toDo = ccList.toSorted().map((cc) =>
-    downloadOne(cc, baseUrl, semaphore, verbose)
+    download(cc, baseUrl, semaphore, verbose)
   );
   let toDoIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(toDo);
   if (!verbose) toDoIter = tqdm(toDoIter, ccList.length);

@@ -44,7 +44,8 @@ export const SERVERS: Readonly<Record<string, string>> = {
   DELAY: "http://localhost:8002/flags",
   ERROR: "http://localhost:8003/flags",
 };
-const DEFAULT_SERVER = "LOCAL";
+/** The server of `-s`'s default. */
+export const DEFAULT_SERVER = "LOCAL";
 
 /** Where the flags are saved, in the current directory. */
 export const DEST_DIR = "downloads/";
@@ -161,7 +162,6 @@ export async function processArgs(
   defaultConcurReq: number,
   argv: string[] = Deno.args,
 ): Promise<[Args, string[]]> {
-  const serverOptions = Object.keys(SERVERS).sort().join(", ");
   const program = (await cli.argumentParser())
     .usage(USAGE)
     .description(
@@ -177,11 +177,7 @@ export async function processArgs(
       cli.integer,
       defaultConcurReq,
     )
-    .option(
-      "-s, --server <LABEL>",
-      `server to hit; one of ${serverOptions}, or a base URL`,
-      DEFAULT_SERVER,
-    )
+    .addOption(cli.serverOption(SERVERS, DEFAULT_SERVER))
     .option("-v, --verbose", "output detailed progress info")
     .option("--trace <FILE>", "write one JSON line per request to FILE");
   const args = cli.parseCommandLine<Args>(program, argv);
@@ -198,8 +194,9 @@ export async function processArgs(
 
 /**
  * Parses the command line, runs `downloadMany` between the two reports.
- * Usage errors exit 2, an unwritable `downloads/` or `--trace` file 1 before
- * any download; Ctrl-C exits 130 after the report.
+ * Usage errors exit 2; no network access to the server, an unwritable
+ * `downloads/` or `--trace` file 1 before any download; Ctrl-C exits 130
+ * after the report.
  * @param downloadMany the script's way to download the flags
  * @param defaultConcurReq the script's default for `-m`
  * @param maxConcurReq the most concurrent requests the script allows
@@ -219,10 +216,13 @@ export async function main(
   defaultConcurReq: number,
   maxConcurReq: number,
 ): Promise<void> {
+  cli.exitOnMissingPermission();
   const [args, ccList] = await processArgs(defaultConcurReq)
     .catch((exc) => cli.usageExit(exc, USAGE));
   const actualReq = Math.min(args.max_req, maxConcurReq, ccList.length);
   initialReport(ccList, actualReq, args.server, args.baseUrl);
+  const { host } = new URL(args.baseUrl);
+  cli.exitOnMissingPermission({ name: "net", host }); // else N errors.
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
   listenForCtrlC();

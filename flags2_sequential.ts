@@ -16,9 +16,12 @@ import {
   newCounter,
   saveFlag,
 } from "./flags2_common.ts";
+import { readBody } from "./lib/http.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { traceSpan } from "./lib/trace.ts";
+/** The Workers' initializer, which opens `--trace`'s file in each. */
+export { startTrace } from "./lib/trace.ts";
 
 const DEFAULT_CONCUR_REQ = 1;
 const MAX_CONCUR_REQ = 1;
@@ -53,33 +56,41 @@ function connectionError(exc: unknown): never {
 }
 
 /**
- * Fetches the flag of `cc` from `baseUrl`.
+ * Fetches the flag of `cc` from `baseUrl`, or another file of its folder.
  *
  * @param baseUrl the server's URL, without a trailing slash
  * @param cc the country code
- * @returns the image's bytes
+ * @param file the flag by default; the flags3 scripts ask for `metadata.json`
+ * @returns the file's bytes
  * @throws {HTTPStatusError} when the status is not 2xx
  * @throws {ConnectionError} when the connection is refused or breaks
+ * @throws {ResponseTooLargeError} when the body is over 1 MiB
  * @throws {DOMException} "TimeoutError" after `TIMEOUT` seconds, or
  * "AbortError" on Ctrl-C
  */
 export async function getFlag(
   baseUrl: string,
   cc: string,
+  file = `${cc.toLowerCase()}.gif`,
 ): Promise<Uint8Array> {
-  const url = new URL(`${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`);
+  const url = new URL(`${baseUrl}/${cc.toLowerCase()}/${file}`);
   const signal = AbortSignal.any([
     AbortSignal.timeout(TIMEOUT * 1000),
     listenForCtrlC(), // in a Worker, its first request listens
   ]);
   using span = traceSpan(cc);
-  const resp = await fetch(url, { signal }).catch(connectionError);
-  span.status = resp.status;
-  if (!resp.ok) {
-    await resp.body?.cancel();
-    throw new HTTPStatusError(resp.status, resp.statusText);
+  try {
+    const resp = await fetch(url, { signal }).catch(connectionError);
+    span.status = resp.status;
+    if (!resp.ok) {
+      await resp.body?.cancel();
+      throw new HTTPStatusError(resp.status, resp.statusText);
+    }
+    return await readBody(resp).catch(connectionError);
+  } catch (exc) {
+    span.error = exc; // the trace says what kind of error
+    throw exc;
   }
-  return await resp.bytes().catch(connectionError);
 }
 
 /** Downloads and saves the flag of `cc`: OK, or NOT_FOUND on a 404; other errors propagate. */

@@ -12,32 +12,60 @@ import {
   main,
   newCounter,
 } from "./flags2_common.ts";
-import { plural } from "./lib/cli.ts";
+import { exitOnMissingPermission, plural, READ_CODE } from "./lib/cli.ts";
 import { interrupted } from "./lib/interrupt.ts";
+import { tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
-import { downloadOne, errorMessage } from "./flags2_sequential.ts";
+import { downloadOne, errorMessage, startTrace } from "./flags2_sequential.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 
 const DEFAULT_CONCUR_REQ = 30;
 const MAX_CONCUR_REQ = 1000;
 
-/** Where the Workers find `downloadOne`. */
-const DOWNLOAD_MODULE = import.meta.resolve("./flags2_sequential.ts");
+/** What each Worker runs: `downloadOne`, exported by `module`. */
+export interface DownloadJob {
+  /** The URL of the module the Workers load. */
+  module: string;
+  /** The module's `downloadOne(cc, baseUrl, verbose)`. */
+  downloadOne: typeof downloadOne;
+}
 
-/** Submits a `downloadOne` per code to `concurReq` Workers, counts the results as they complete. */
+/** The sequential script's `downloadOne`, as in the book. */
+const FLAGS2_JOB: DownloadJob = {
+  module: import.meta.resolve("./flags2_sequential.ts"),
+  downloadOne,
+};
+
+/**
+ * Submits a `downloadOne` per code to `concurReq` Workers, counts the
+ * results as they complete.
+ *
+ * @param ccList the codes
+ * @param baseUrl the server's URL
+ * @param verbose a line per download instead of the bar
+ * @param concurReq the number of Workers
+ * @param job what the Workers run: the sequential script's `downloadOne`,
+ * or another script's
+ * @returns the downloads by status
+ */
 export async function downloadMany(
   ccList: string[],
   baseUrl: string,
   verbose: boolean,
   concurReq: number,
+  job: DownloadJob = FLAGS2_JOB,
 ): Promise<Counter> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   const counter = newCounter();
-  await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE);
+  await using executor = new ThreadPoolExecutor(concurReq, job.module, {
+    initializer: startTrace,
+    initargs: [tracePath()],
+  });
   const cancelWaiting = () => executor.shutdown({ cancelFutures: true });
   interrupted.addEventListener("abort", cancelWaiting); // on Ctrl-C
   const toDoMap = new Map<Future<DownloadStatus>, string>();
   for (const cc of ccList.toSorted()) {
-    const future = executor.submit(downloadOne, cc, baseUrl, verbose);
+    const future = executor.submit(job.downloadOne, cc, baseUrl, verbose);
     toDoMap.set(future, cc);
   }
   let doneIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(

@@ -7,10 +7,23 @@
  *
  * @module
  */
-import { getFlag, main, saveFlag, show } from "./flags.ts";
+import {
+  getBaseUrl,
+  getFlag,
+  main,
+  saveFlag,
+  setBaseUrl,
+  show,
+} from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
+/** `getFlag`'s error, exported so that it crosses back from a Worker with its class. */
+export { HTTPStatusError } from "./flags2_sequential.ts";
 
 const MAX_WORKERS = 20;
+
+/** The Workers' initializer: each downloads from the server that `-s` named. */
+export { setBaseUrl };
 
 /** Downloads, shows and saves the flag of `cc` (in a Worker); returns `cc`. */
 export async function downloadOne(cc: string): Promise<string> {
@@ -24,8 +37,12 @@ export async function downloadOne(cc: string): Promise<string> {
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   const workers = Math.min(MAX_WORKERS, ccList.length);
-  await using executor = new ThreadPoolExecutor(workers, import.meta.url);
+  await using executor = new ThreadPoolExecutor(workers, import.meta.url, {
+    initializer: setBaseUrl,
+    initargs: [getBaseUrl()],
+  });
   const res = executor.map(downloadOne, ccList.toSorted());
   return (await Array.fromAsync(res)).length;
 }

@@ -8,9 +8,10 @@
  *
  * @module
  */
-import { main } from "./flags.ts";
-import { downloadOne } from "./flags_threadpool.ts";
+import { getBaseUrl, main } from "./flags.ts";
+import { downloadOne, setBaseUrl } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
 
 /** Where the Workers find `downloadOne`. */
 const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
@@ -19,8 +20,12 @@ const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   ccList = ccList.slice(0, 5);
-  await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE);
+  await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE, {
+    initializer: setBaseUrl,
+    initargs: [getBaseUrl()],
+  });
   const toDo: Future<string>[] = [];
   for (const cc of ccList.toSorted()) {
     const future = executor.submit(downloadOne, cc);

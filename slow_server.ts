@@ -8,14 +8,17 @@
  *
  * ```sh
  * deno task serve                          # LOCAL :8001, DELAY :8002, ERROR :8003
+ * deno task serve --edition 2              # LOCAL :8000, DELAY :8001, ERROR :8002
+ * deno task serve --vaurien                # ERROR answers 500-504, not 418
  * deno task serve -p 8004 -d 0.5-5 -e 0.25 --seed 42
  * ```
  *
  * @module
  */
 
-import { Command, CommanderError } from "commander";
+import { STATUS_CODES } from "node:http";
 import { unzipSync } from "fflate";
+import * as cli from "./lib/cli.ts";
 
 /** Options of one flag server; every field is optional. */
 export interface ServerOptions {
@@ -27,13 +30,26 @@ export interface ServerOptions {
   delay?: number | [number, number];
   /** Fraction of the responses that get the delay, default 1. */
   delayRate?: number;
-  /** Fraction of the requests answered 418 I'm a Teapot, default 0. */
+  /** Fraction of the requests answered with an error, default 0. */
   errorRate?: number;
+  /** The statuses an error is drawn from, evenly; default `TEAPOT`. */
+  errorStatuses?: readonly number[];
   /** Seeds the random draws, so that a run can be replayed; default Math.random. */
   seed?: number;
   /** No log line per request. */
   quiet?: boolean;
 }
+
+/** The error of the second edition's `slow_server.py`: 418 I'm a Teapot. */
+export const TEAPOT: readonly number[] = [418];
+/** The errors of the first edition's Vaurien proxy: 500 to 504, at random. */
+export const VAURIEN: readonly number[] = [500, 501, 502, 503, 504];
+
+/** The ports of LOCAL, DELAY and ERROR in each edition of the book. */
+export const EDITION_PORTS = {
+  1: { LOCAL: 8001, DELAY: 8002, ERROR: 8003 },
+  2: { LOCAL: 8000, DELAY: 8001, ERROR: 8002 },
+} as const;
 
 /**
  * The book's three servers, as options of `startServer`: LOCAL answers at
@@ -73,13 +89,14 @@ interface Settings {
   delay: [number, number];
   delayRate: number;
   errorRate: number;
+  errorStatuses: readonly number[];
   random: () => number;
   quiet: boolean;
 }
 
-/** What a request will get, drawn when it arrives. */
+/** What a request will get, drawn when it arrives: an error status, or none. */
 interface Fate {
-  error: boolean;
+  error?: number;
   delay: number;
 }
 
@@ -129,6 +146,19 @@ function checkRate(name: string, value: number): number {
   return value;
 }
 
+/** Throws a RangeError unless `statuses` are some HTTP error statuses. */
+function checkStatuses(statuses: readonly number[]): readonly number[] {
+  if (
+    !statuses.length ||
+    !statuses.every((s) => Number.isInteger(s) && s >= 400 && s <= 599)
+  ) {
+    throw new RangeError(
+      `errorStatuses must be statuses from 400 to 599, got [${statuses}]`,
+    );
+  }
+  return statuses;
+}
+
 /** Fills in the defaults and rejects impossible values. */
 function settle(options: ServerOptions): Settings {
   const { port = 8001, delay = 0, seed } = options;
@@ -150,6 +180,7 @@ function settle(options: ServerOptions): Settings {
     delay: [min, max],
     delayRate: checkRate("delayRate", options.delayRate ?? 1),
     errorRate: checkRate("errorRate", options.errorRate ?? 0),
+    errorStatuses: checkStatuses(options.errorStatuses ?? TEAPOT),
     random: seed === undefined ? Math.random : mulberry32(seed),
     quiet: options.quiet ?? false,
   };
@@ -157,8 +188,12 @@ function settle(options: ServerOptions): Settings {
 
 /** Draws error, then delay, always three numbers, so a seed replays a run. */
 function drawFate(settings: Settings): Fate {
-  const { random, delay: [min, max] } = settings;
-  const error = random() < settings.errorRate;
+  const { random, delay: [min, max], errorRate, errorStatuses } = settings;
+  const draw = random();
+  // Below the rate, the draw is even over [0, errorRate): it picks the status.
+  const error = draw < errorRate
+    ? errorStatuses[Math.floor(draw / errorRate * errorStatuses.length)]
+    : undefined;
   const delayed = random() < settings.delayRate;
   const seconds = min + random() * (max - min);
   return { error, delay: delayed ? seconds : 0 };
@@ -233,8 +268,8 @@ function urlHost(hostname: string): string {
 
 /**
  * Starts a flag server; resolves once it is listening. Each request draws
- * its fate when it arrives: an error (418 I'm a Teapot) with `errorRate`,
- * then a delay with `delayRate`.
+ * its fate when it arrives: an error (418 I'm a Teapot, or one of
+ * `errorStatuses`) with `errorRate`, then a delay with `delayRate`.
  *
  * @example A DELAY server on a free port, for a test or a bench
  * ```ts
@@ -249,7 +284,8 @@ function urlHost(hostname: string): string {
  *   default (LOCAL on localhost:8001)
  * @returns the running server; `await using` or `shutdown()` stops it
  * @throws {RangeError} when an option is out of range (a port above
- *   65535, a rate above 1, a delay range upside down, a seed not an integer)
+ *   65535, a rate above 1, a delay range upside down, a seed not an integer,
+ *   an error status outside 400-599)
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
 export async function startServer(
@@ -271,7 +307,7 @@ export async function startServer(
       const fate = drawFate(settings);
       await sleep(fate.delay, controller.signal);
       const response = fate.error
-        ? textResponse(418, "I'm a Teapot")
+        ? textResponse(fate.error, STATUS_CODES[fate.error] ?? "Error")
         : answer(req, files);
       if (!settings.quiet) {
         console.log(logLine(info, req, response.status, started));
@@ -304,15 +340,25 @@ export async function startServer(
 
 // ---------------------------------------------------------------- command line
 
-/** A bad command line: reported on one line, exit status 2. */
-class UsageError extends Error {}
+const USAGE = "[-h] [-p N] [-b ADDRESS] [-d SECONDS] [--delay-rate F] " +
+  "[-e F] [--seed N] [--edition {1,2}] [--vaurien] [-q]";
 
-/** The three servers of the book, started when no option asks for one. */
-const BOOK_SERVERS: [string, ServerOptions][] = [
-  ["LOCAL", { port: 8001, ...PRESETS.LOCAL }],
-  ["DELAY", { port: 8002, ...PRESETS.DELAY }],
-  ["ERROR", { port: 8003, ...PRESETS.ERROR }],
-];
+/** An edition of the book: 1 or 2. */
+export type Edition = keyof typeof EDITION_PORTS;
+
+/**
+ * The book's three servers on the ports of `edition`, started when no
+ * option asks for one server.
+ *
+ * @param edition 1 (8001-8003) or 2 (8000-8002)
+ * @returns the labels, LOCAL, DELAY and ERROR, with their options
+ */
+export function bookServers(edition: Edition): [string, ServerOptions][] {
+  return Object.entries(EDITION_PORTS[edition]).map(([label, port]) => [
+    label,
+    { port, ...PRESETS[label as keyof typeof PRESETS] },
+  ]);
+}
 
 /** The options of the command line, as commander parses them. */
 interface CliOptions {
@@ -322,6 +368,8 @@ interface CliOptions {
   delayRate?: number;
   errorRate?: number;
   seed?: number;
+  edition: `${Edition}`;
+  vaurien?: boolean;
   quiet?: boolean;
 }
 
@@ -329,7 +377,7 @@ interface CliOptions {
 function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) {
-    throw new UsageError("--port N must be an integer from 0 to 65535");
+    throw new cli.UsageError("--port N must be an integer from 0 to 65535");
   }
   return port;
 }
@@ -339,7 +387,7 @@ function parseDelay(text: string): number | [number, number] {
   const match = /^(\d*\.?\d+)(?:-(\d*\.?\d+))?$/.exec(text);
   const [min, max] = [Number(match?.[1]), Number(match?.[2] ?? match?.[1])];
   if (!match || !(min <= max)) {
-    throw new UsageError(
+    throw new cli.UsageError(
       "--delay SECONDS must be like 0.5, or a range MIN-MAX like 0.5-5",
     );
   }
@@ -351,24 +399,16 @@ function rateParser(name: string): (text: string) => number {
   return (text) => {
     const rate = Number(text);
     if (text.trim() === "" || !(rate >= 0 && rate <= 1)) {
-      throw new UsageError(`${name} F must be a number from 0 to 1`);
+      throw new cli.UsageError(`${name} F must be a number from 0 to 1`);
     }
     return rate;
   };
 }
 
-/** Parses `--seed N`. */
-function parseSeed(text: string): number {
-  if (!/^-?\d+$/.test(text)) {
-    throw new UsageError("--seed N must be an integer");
-  }
-  return Number(text);
-}
-
 /** The command line parser. */
-function buildCommand(): Command {
-  return new Command()
-    .name("slow_server.ts")
+async function buildCommand(): Promise<cli.Command> {
+  return (await cli.argumentParser())
+    .usage(USAGE)
     .description(
       "Serve flags.zip as the book's test servers: LOCAL on 8001, DELAY on " +
         "8002 (every response 0.5 s late) and ERROR on 8003 (a quarter of the " +
@@ -393,76 +433,86 @@ function buildCommand(): Command {
     )
     .option(
       "-e, --error-rate <F>",
-      "fraction of the requests answered 418 I'm a Teapot (default: 0)",
+      "fraction of the requests answered with an error, 418 I'm a Teapot " +
+        "(default: 0)",
       rateParser("--error-rate"),
     )
-    .option("--seed <N>", "seed of the random delays and errors", parseSeed)
-    .option("-q, --quiet", "no log line per request")
-    // No colours: deciding reads the environment, which `deno task serve` does not allow.
-    .configureOutput({
-      outputError: () => {},
-      getOutHasColors: () => false,
-      getErrHasColors: () => false,
-    })
-    .exitOverride();
+    .option("--seed <N>", "seed of the random delays and errors", cli.integer)
+    .option(
+      "--edition <{1,2}>",
+      "the ports of the book's first edition (8001-8003) or second (8000-8002)",
+      cli.choice("1", "2"),
+      "1",
+    )
+    .option(
+      "--vaurien",
+      "errors as the first edition's Vaurien proxy: 500 to 504, not 418",
+    )
+    .option("-q, --quiet", "no log line per request");
 }
 
 /** The labelled servers the command line asks for. */
-function plan(cli: CliOptions): [string, ServerOptions][] {
-  const common = { hostname: cli.bind, seed: cli.seed, quiet: cli.quiet };
-  const { port, delay, delayRate, errorRate } = cli;
+function plan(options: CliOptions): [string, ServerOptions][] {
+  const common = {
+    hostname: options.bind,
+    seed: options.seed,
+    quiet: options.quiet,
+    errorStatuses: options.vaurien ? VAURIEN : TEAPOT,
+  };
+  const { port, delay, delayRate, errorRate } = options;
   const single = [port, delay, delayRate, errorRate].some((value) =>
     value !== undefined
   );
   if (!single) {
-    return BOOK_SERVERS.map(([label, options]) => [label, {
-      ...options,
-      ...common,
-    }]);
+    const servers = bookServers(Number(options.edition) as Edition);
+    return servers.map(([label, preset]) => [label, { ...preset, ...common }]);
   }
   return [["CUSTOM", { port, delay, delayRate, errorRate, ...common }]];
 }
 
-/** Starts every planned server, or none: a failure stops those started. */
+/**
+ * Starts every planned server, or none: a failure stops those started.
+ *
+ * @throws {Deno.errors.AddrInUse} naming the port taken, which is most
+ * likely the test servers' own, already running
+ */
 async function startAll(
   planned: [string, ServerOptions][],
 ): Promise<[string, FlagServer][]> {
   const started: [string, FlagServer][] = [];
-  try {
-    for (const [label, options] of planned) {
+  for (const [label, options] of planned) {
+    try {
       started.push([label, await startServer(options)]);
+    } catch (error) {
+      await Promise.all(started.map(([, server]) => server.shutdown()));
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      throw new Deno.errors.AddrInUse(
+        `port ${options.port} (${label}) is taken: the test servers may ` +
+          `already be running (deno task serve, in another terminal)`,
+      );
     }
-  } catch (error) {
-    await Promise.all(started.map(([, server]) => server.shutdown()));
-    throw error;
   }
   return started;
 }
 
 /** Parses the arguments; exits 0 after --help, 2 on a usage error. */
-function parseCommandLine(args: string[]): CliOptions {
-  const command = buildCommand();
+async function parseCommandLine(args: string[]): Promise<CliOptions> {
   try {
-    return command.parse(args, { from: "user" }).opts<CliOptions>();
+    return cli.parseCommandLine<CliOptions>(await buildCommand(), args);
   } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) Deno.exit(0);
-    if (!(error instanceof UsageError || error instanceof CommanderError)) {
-      throw error;
-    }
-    const message = error.message.replace(/^error: /, "");
-    console.error(`*** Usage error: ${message}`);
-    console.error(`usage: ${command.name()} ${command.usage()}`);
-    Deno.exit(2);
+    cli.usageExit(error, USAGE);
   }
 }
 
 /** Runs the servers until Ctrl-C. */
 async function main(args: string[]): Promise<void> {
-  const cli = parseCommandLine(args);
+  cli.exitOnMissingPermission();
+  const options = await parseCommandLine(args);
   let servers: [string, FlagServer][];
   try {
-    servers = await startAll(plan(cli));
+    servers = await startAll(plan(options));
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error; // one line too
     console.error(`*** Cannot start: ${(error as Error).message}`);
     Deno.exit(1);
   }

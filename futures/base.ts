@@ -1,12 +1,10 @@
 /**
  * What every executor shares, as Python's `concurrent/futures/_base.py`:
  * `Future` with its states, the `Executor` base class with `map`,
- * `asCompleted`, the errors, and how an error crosses to another thread or
- * process with its class and fields.
+ * `asCompleted`, `wait` and its three constants, and the errors.
  *
  * @module
  */
-import type { Call, ErrorFields } from "./call.ts";
 
 /** The error of a future cancelled before it ran, as Python's `CancelledError`. */
 export class CancelledError extends Error {
@@ -26,10 +24,18 @@ export class BrokenExecutor extends Error {
   override name = "BrokenExecutor";
 }
 
+/** A wait that ran out of time, as Python's `TimeoutError`. */
+export class TimeoutError extends Error {
+  /** Shown in stack traces, and how the class is found again across threads. */
+  override name = "TimeoutError";
+}
+
 /** The state of a `Future`, as Python names it. */
 export type FutureState = "pending" | "running" | "cancelled" | "finished";
 
 let futuresMade = 0;
+/** Whether a future finished by throwing: for `wait`, as Python reads `_exception`. */
+let raised: (future: Future<unknown>) => boolean;
 
 /**
  * The eventual result of a call, as Python's `concurrent.futures.Future`:
@@ -82,7 +88,9 @@ export class Future<T> {
   }
 
   /**
-   * Cancels the call if it has not started.
+   * Cancels the call if it has not started. A call that a busy worker
+   * already holds, to run next, counts as started (see `SHORT_CALL_MS` in
+   * `pool.ts`, CPython's `EXTRA_QUEUED_CALLS`).
    *
    * @returns whether the future is now cancelled; false if it runs or ran.
    */
@@ -100,37 +108,50 @@ export class Future<T> {
   /**
    * The value of the call, once it is over.
    *
+   * @param options `timeout`: the most seconds to wait, as in Python.
    * @returns a promise of the value.
-   * @throws what the call threw, or `CancelledError` (by rejecting).
+   * @throws what the call threw, `CancelledError`, or `TimeoutError` once
+   * `timeout` seconds have passed (by rejecting).
    */
-  result(): Promise<T> {
-    return this.#settled.promise as Promise<T>;
+  result({ timeout }: { timeout?: number } = {}): Promise<T> {
+    return withTimeout(this.#settled.promise as Promise<T>, timeout);
   }
 
   /**
    * The error the call threw, once it is over.
    *
+   * @param options `timeout`: the most seconds to wait, as in Python.
    * @returns a promise of the error, or of `undefined` if the call returned.
-   * @throws `CancelledError` if the future was cancelled (by rejecting).
+   * @throws `CancelledError` if the future was cancelled, `TimeoutError`
+   * once `timeout` seconds have passed (by rejecting).
    */
-  async exception(): Promise<unknown> {
+  async exception(options: { timeout?: number } = {}): Promise<unknown> {
     try {
-      await this.#settled.promise;
+      await this.result(options);
       return undefined;
     } catch (exc) {
-      if (this.cancelled()) throw exc;
+      if (this.cancelled() || !this.done()) throw exc;
       return exc;
     }
   }
 
   /**
-   * Calls `fn(this)` when the future is done; at once if it is already.
+   * Calls `fn(this)` when the future is done; at once if it is already. An
+   * error that `fn` throws is logged, as Python logs it, and the other
+   * callbacks still run.
    *
    * @param fn called with this future.
    */
   addDoneCallback(fn: (future: Future<T>) => void): void {
-    if (this.done()) fn(this);
-    else this.#callbacks.push(() => fn(this));
+    const call = () => {
+      try {
+        fn(this);
+      } catch (exc) {
+        console.error(`exception calling callback for`, this, exc);
+      }
+    };
+    if (this.done()) call();
+    else this.#callbacks.push(call);
   }
 
   /**
@@ -173,6 +194,12 @@ export class Future<T> {
     return `<Future at 0x${this.#id.toString(16)} state=${state}>`;
   }
 
+  static {
+    raised = (future) =>
+      !!future.#outcome && "error" in future.#outcome &&
+      future.#state === "finished";
+  }
+
   #finish(outcome: { value: T } | { error: unknown }): void {
     if (this.done()) return; // cancelled first, or already finished
     this.#state = "finished";
@@ -213,28 +240,89 @@ export abstract class Executor implements AsyncDisposable {
   ): Future<Awaited<R>>;
 
   /**
-   * Waits for the submitted calls, then stops the pool.
+   * Takes no more calls; the workers stop once the queued calls are done.
    *
-   * @param options `cancelFutures`: cancel the calls that have not started.
+   * @param options `wait` (true): settle once every call is over and every
+   * worker has stopped; `cancelFutures` (false): cancel the calls no worker
+   * has taken.
    */
-  abstract shutdown(options?: { cancelFutures?: boolean }): Promise<void>;
+  abstract shutdown(options?: ShutdownOptions): Promise<void>;
 
   /**
-   * Submits `fn(item)` for every item at once, like `Executor.map`.
+   * `fn` over the iterables zipped (the shortest ends the calls), as
+   * Python 3.14's `Executor.map`: the calls are submitted at once, or with
+   * `buffersize` that many ahead of the results yielded.
+   *
+   * @example Two iterables, a timeout, a buffer
+   * ```ts
+   * import { ThreadPoolExecutor } from "../futures.ts";
+   * import { sleep } from "../tests/fixtures/tasks.ts";
+   *
+   * await using executor = new ThreadPoolExecutor(2, import.meta.resolve("../tests/fixtures/tasks.ts"));
+   * const values = ["a", "b", "c"];
+   * const options = { timeout: 10, buffersize: 2 };
+   * for await (const v of executor.map(sleep, [30, 10], values, options)) console.log(v); // a, b
+   * ```
    *
    * @param fn a named function that the pool's module exports.
-   * @param iterable the items, one call each.
-   * @returns the results in the order of the items; leaving the loop early
-   * cancels the calls that have not started.
+   * @param iterables one per argument of `fn`, then optionally the options:
+   * `timeout`, seconds from this call after which the next result not yet
+   * there throws `TimeoutError`; `buffersize`, the most calls submitted and
+   * not yet yielded (plus the one awaited).
+   * @returns the results in the order of the arguments; leaving the loop
+   * early, or an error, cancels the calls that have not started.
+   * @throws {RangeError} if `buffersize` is not a whole number above 0.
    */
-  map<T, R>(
-    fn: (item: T) => R,
-    iterable: Iterable<T>,
+  map<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...iterables: Iterables<A>
+  ): AsyncGenerator<Awaited<R>>;
+  /**
+   * `map` with its options last: `timeout`, `buffersize`.
+   *
+   * @param fn a named function that the pool's module exports.
+   * @param iterablesAndOptions one iterable per argument of `fn`, then the
+   * options.
+   * @returns the results in the order of the arguments.
+   */
+  map<R>(
+    fn: (...args: never[]) => R,
+    ...iterablesAndOptions: [...Iterable<unknown>[], MapOptions]
+  ): AsyncGenerator<Awaited<R>>;
+  map<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...iterables: Iterables<A> | [...Iterable<unknown>[], MapOptions]
   ): AsyncGenerator<Awaited<R>> {
-    const futures = Array.from(iterable, (item) => this.submit(fn, item));
+    const last = iterables.at(-1);
+    const options: MapOptions = isMapOptions(last) ? last : {};
+    const sources = isMapOptions(last) ? iterables.slice(0, -1) : iterables;
+    const { timeout, buffersize } = options;
+    if (
+      buffersize !== undefined &&
+      !(Number.isInteger(buffersize) && buffersize > 0)
+    ) {
+      throw new RangeError("buffersize must be undefined or an integer > 0");
+    }
+    const deadline = deadlineOf(timeout);
+    const zipped = zip(sources as Iterable<unknown>[]) as Iterator<A>;
+    const futures: Future<Awaited<R>>[] = [];
+    for (let row; futures.length < (buffersize ?? Infinity);) {
+      if ((row = zipped.next()).done) break;
+      futures.push(this.submit(fn, ...row.value));
+    }
+    const submit = (args: A) => this.submit(fn, ...args);
     return (async function* () {
       try {
-        for (const future of futures) yield await future.result();
+        while (futures.length) {
+          const row = buffersize ? zipped.next() : { done: true as const };
+          if (!row.done) futures.push(submit(row.value));
+          const future = futures.shift()!;
+          try {
+            yield await future.result({ timeout: secondsLeft(deadline) });
+          } finally {
+            future.cancel();
+          }
+        }
       } finally {
         for (const future of futures) future.cancel();
       }
@@ -247,136 +335,83 @@ export abstract class Executor implements AsyncDisposable {
   }
 }
 
-/** A call waiting for a worker of a pool, with its future, as Python's `_WorkItem`. */
-export interface WorkItem extends Call {
-  /** The future of the call. */
-  future: Future<unknown>;
+/** The options of `shutdown`, as Python's arguments. */
+export interface ShutdownOptions {
+  /** Whether to wait for the calls and the workers: true by default. */
+  wait?: boolean;
+  /** Whether to cancel the calls no worker has taken: false by default. */
+  cancelFutures?: boolean;
 }
 
-/**
- * The calls given to a pool and not yet taken by one of its workers, as
- * Python's `work_queue`, with what both pools do with them: make their
- * futures, skip the cancelled ones, wait for all, and rebuild their errors.
- */
-export class WorkQueue {
-  readonly #module: string;
-  readonly #items: WorkItem[] = [];
-  readonly #unfinished = new Set<Future<unknown>>();
-  #exports?: Promise<Record<string, unknown>>;
-  #closed = false;
+/** The options of `map`, as Python 3.14's keyword arguments (no `chunksize`). */
+export interface MapOptions {
+  /** Seconds from the call to `map` after which a result not yet there throws `TimeoutError`. */
+  timeout?: number;
+  /** The most calls submitted and not yet yielded. */
+  buffersize?: number;
+}
 
-  /**
-   * The queue of a pool that runs the exports of `module`.
-   *
-   * @param module the URL of the module whose exported functions run.
-   */
-  constructor(module: string) {
-    this.#module = module;
-  }
+/** One iterable per argument of a function that takes `A`. */
+export type Iterables<A extends unknown[]> = { [K in keyof A]: Iterable<A[K]> };
 
-  /** How many calls wait, cancelled ones included. */
-  get length(): number {
-    return this.#items.length;
-  }
+function isMapOptions(value: unknown): value is MapOptions {
+  return typeof value === "object" && value !== null &&
+    !(Symbol.iterator in value);
+}
 
-  /** Whether the pool was shut down. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /**
-   * Queues `fn(...args)`.
-   *
-   * @param fn a named function that the pool's module exports.
-   * @param args its arguments.
-   * @returns the future of the call.
-   * @throws {ShutdownError} after `join`.
-   * @throws {TypeError} if `fn` has no name.
-   */
-  put<A extends unknown[], R>(
-    fn: (...args: A) => R,
-    args: A,
-  ): Future<Awaited<R>> {
-    if (this.#closed) {
-      throw new ShutdownError("cannot schedule new futures after shutdown");
+/** Python's `zip`: rows of one item of each iterable, until the shortest ends. */
+function* zip(iterables: Iterable<unknown>[]): Generator<unknown[]> {
+  const iterators = iterables.map((iterable) => iterable[Symbol.iterator]());
+  while (true) {
+    const row = [];
+    for (const iterator of iterators) {
+      const next = iterator.next();
+      if (next.done) return;
+      row.push(next.value);
     }
-    if (!fn.name) {
-      throw new TypeError("submit needs a named, exported function");
-    }
-    const future = new Future<Awaited<R>>();
-    const item: WorkItem = {
-      future: future as Future<unknown>,
-      name: fn.name,
-      args,
-    };
-    this.#items.push(item);
-    this.#unfinished.add(item.future);
-    future.addDoneCallback(() => this.#unfinished.delete(item.future));
-    return future;
+    yield row;
   }
+}
 
-  /**
-   * The next call that was not cancelled, now marked running.
-   *
-   * @returns the call, or `undefined` if none waits.
-   */
-  take(): WorkItem | undefined {
-    while (this.#items.length) {
-      const item = this.#items.shift()!;
-      if (item.future.setRunningOrNotifyCancel()) return item;
-    }
-  }
+/** When `timeout` seconds from now will have passed, on `performance.now()`'s clock. */
+function deadlineOf(timeout?: number): number | undefined {
+  return timeout === undefined ? undefined : performance.now() + timeout * 1000;
+}
 
-  /**
-   * Puts calls back at the head of the queue, for another worker to run.
-   *
-   * @param items calls a worker took and did not run.
-   */
-  putBack(items: WorkItem[]): void {
-    this.#items.unshift(...items);
-  }
+/** The seconds until `deadline`, at least 0. */
+function secondsLeft(deadline?: number): number | undefined {
+  if (deadline === undefined) return undefined;
+  return Math.max(0, deadline - performance.now()) / 1000;
+}
 
-  /**
-   * Empties the queue.
-   *
-   * @returns the calls that waited.
-   */
-  drain(): WorkItem[] {
-    return this.#items.splice(0);
-  }
+/** `promise`, or a `TimeoutError` after `timeout` seconds; no timer is left behind. */
+function withTimeout<T>(
+  promise: Promise<T>,
+  timeout?: number,
+  message = "timed out",
+): Promise<T> {
+  if (timeout === undefined) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(message)),
+      Math.max(0, timeout * 1000),
+    );
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
-  /**
-   * Takes no more calls, cancels the waiting ones if asked, then waits for
-   * every call to finish.
-   *
-   * @param options `cancelFutures`: cancel the calls no worker has taken.
-   */
-  async join({ cancelFutures = false } = {}): Promise<void> {
-    this.#closed = true;
-    if (cancelFutures) {
-      for (const item of this.drain()) {
-        item.future.cancel();
-      }
-    }
-    await Promise.allSettled([...this.#unfinished].map((f) => f.result()));
-  }
-
-  /**
-   * The error of a call, of its class again when the pool's module exports it.
-   *
-   * @param fields what `errorFields` kept of it in the worker.
-   * @returns the error.
-   */
-  async rebuildError(fields: ErrorFields): Promise<Error> {
-    this.#exports ??= import(this.#module).catch(() => ({}));
-    return rebuildError(fields, await this.#exports);
-  }
+/** The futures of `fs`, each once, a promise wrapped in a running `Future`. */
+function futuresOf<T>(fs: Iterable<Future<T> | PromiseLike<T>>): Future<T>[] {
+  const unique = new Set(fs);
+  return Array.from(unique, (f) => f instanceof Future ? f : new Future(f));
 }
 
 /**
  * Yields the given futures as they finish, first finished first, like
  * `concurrent.futures.as_completed`. They may come from several executors;
- * a plain promise is wrapped in a running `Future`.
+ * a plain promise is wrapped in a running `Future`; one given twice is
+ * yielded once.
  *
  * @example Futures and promises in one loop
  * ```ts
@@ -388,15 +423,16 @@ export class WorkQueue {
  * ```
  *
  * @param fs futures, or promises.
+ * @param options `timeout`: seconds from this call, after which the loop
+ * throws `TimeoutError` instead of waiting for the next future.
  * @returns an async iterator of the same futures (promises wrapped).
  */
-export async function* asCompleted<T>(
+export function asCompleted<T>(
   fs: Iterable<Future<T> | PromiseLike<T>>,
+  { timeout }: { timeout?: number } = {},
 ): AsyncGenerator<Future<T>, void, undefined> {
-  const futures = Array.from(
-    fs,
-    (f) => f instanceof Future ? f : new Future(f),
-  );
+  const deadline = deadlineOf(timeout);
+  const futures = futuresOf(fs);
   const done: Future<T>[] = [];
   let wake = () => {};
   for (const future of futures) {
@@ -405,66 +441,78 @@ export async function* asCompleted<T>(
       wake();
     });
   }
-  for (let left = futures.length; left > 0; left--) {
-    while (!done.length) await new Promise<void>((r) => wake = r);
-    yield done.shift()!;
-  }
+  return (async function* () {
+    for (let left = futures.length; left > 0; left--) {
+      while (!done.length) {
+        const woken = new Promise<void>((resolve) => wake = resolve);
+        const unfinished = `${left} (of ${futures.length}) futures unfinished`;
+        await withTimeout(woken, secondsLeft(deadline), unfinished);
+      }
+      yield done.shift()!;
+    }
+  })();
 }
+
+/** `wait` returns when any future finishes or is cancelled. */
+export const FIRST_COMPLETED = "FIRST_COMPLETED";
+/** `wait` returns when any future finishes by throwing, or all are done. */
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+/** `wait` returns when all futures are done. */
+export const ALL_COMPLETED = "ALL_COMPLETED";
+
+/** When `wait` returns. */
+export type ReturnWhen =
+  | typeof FIRST_COMPLETED
+  | typeof FIRST_EXCEPTION
+  | typeof ALL_COMPLETED;
 
 /**
- * The error again, of the class `exports` (the pool's module) or the
- * platform has under its name, with its fields; an `Error` otherwise.
+ * Waits for the futures, as `concurrent.futures.wait`: until all are done,
+ * the first is, or the first throws, as `returnWhen` says, or `timeout`
+ * seconds have passed.
  *
- * @param fields what `errorFields` kept.
- * @param exports the exports of the module the call ran in.
- * @returns an error that `instanceof` recognises.
+ * @example The first of two
+ * ```ts
+ * import { FIRST_COMPLETED, wait } from "./base.ts";
+ * const slow = new Promise((resolve) => setTimeout(resolve, 50, "slow"));
+ * const { done, notDone } = await wait([slow, Promise.resolve("fast")], {
+ *   returnWhen: FIRST_COMPLETED,
+ * });
+ * console.log(done.size, notDone.size); // 1 1
+ * await slow;
+ * ```
+ *
+ * @param fs futures, or promises (each wrapped in a running `Future`).
+ * @param options `timeout` in seconds (no limit by default); `returnWhen`,
+ * `ALL_COMPLETED` by default.
+ * @returns the futures that are done, and those that are not; a timeout
+ * does not throw.
  */
-export function rebuildError(
-  fields: ErrorFields,
-  exports: Record<string, unknown>,
-): Error {
-  const { name, message, stack, cause, ...own } = fields;
-  const error = newError(name, message, exports);
-  // A class field `name = "..."` is an own property, not the prototype's.
-  if (error.name !== name) Object.assign(error, { name });
-  Object.defineProperty(error, "stack", { value: stack, configurable: true });
-  if (cause) {
-    Object.defineProperty(error, "cause", {
-      value: rebuildError(cause, exports),
-      configurable: true,
+export async function wait<T>(
+  fs: Iterable<Future<T> | PromiseLike<T>>,
+  { timeout, returnWhen = ALL_COMPLETED }: {
+    timeout?: number;
+    returnWhen?: ReturnWhen;
+  } = {},
+): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
+  const futures = futuresOf(fs);
+  const enough = Promise.withResolvers<void>();
+  let left = futures.length;
+  if (!left) enough.resolve();
+  for (const future of futures) {
+    future.addDoneCallback(() => {
+      left -= 1;
+      if (
+        !left || returnWhen === FIRST_COMPLETED ||
+        (returnWhen === FIRST_EXCEPTION && raised(future))
+      ) enough.resolve();
     });
   }
-  return Object.assign(error, own);
-}
-
-/** An empty error of the class named `name`: the module's, the platform's, or a `DOMException`. */
-function newError(
-  name: string,
-  message: string,
-  exports: Record<string, unknown>,
-): Error {
-  const cls = [
-    exports[name],
-    (globalThis as Record<string, unknown>)[name],
-    (Deno.errors as Record<string, unknown>)[name], // NotCapable, NotFound...
-  ].find(isErrorClass);
-  if (cls) {
-    // Constructors differ; the fields that crossed are set after.
-    const error: Error = Object.create(cls.prototype);
-    return Object.defineProperty(error, "message", {
-      value: message,
-      writable: true,
-      configurable: true,
-    });
-  }
-  // AbortSignal.timeout rejects with DOMException "TimeoutError".
-  if (DOM_EXCEPTION_NAMES.has(name)) return new DOMException(message, name);
-  return Object.assign(new Error(message), { name });
-}
-
-const DOM_EXCEPTION_NAMES = new Set(["AbortError", "TimeoutError"]);
-
-function isErrorClass(value: unknown): value is ErrorConstructor {
-  return typeof value === "function" &&
-    (value === Error || value.prototype instanceof Error);
+  await withTimeout(enough.promise, timeout).catch((exc) => {
+    if (!(exc instanceof TimeoutError)) throw exc;
+  });
+  return {
+    done: new Set(futures.filter((f) => f.done())),
+    notDone: new Set(futures.filter((f) => !f.done())),
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * `ProcessPoolExecutor` on `deno` subprocesses, as Python's
- * `concurrent/futures/process.py`. Each child is a `deno run` of
+ * `concurrent/futures/process.py`: how a child starts, is sent a call, and
+ * stops; the rest is the core's (`pool.ts`). Each child is a `deno run` of
  * `process_child.ts` with the parent's permissions; calls and results cross
  * an IPC channel with structured-clone semantics (`node:child_process`'s
  * "advanced" serialization), and the children's own output goes straight to
@@ -9,14 +10,14 @@
  * @module
  */
 import type { ChildProcess } from "node:child_process";
+import { BrokenExecutor } from "./base.ts";
+import type { Call, Outcome } from "./call.ts";
 import {
-  BrokenExecutor,
-  Executor,
-  type Future,
-  type WorkItem,
-  WorkQueue,
-} from "./base.ts";
-import type { Call, ErrorFields } from "./call.ts";
+  type PoolOptions,
+  type WorkerEvents,
+  type WorkerLink,
+  WorkerPool,
+} from "./pool.ts";
 
 const CHILD_PATH = new URL("./process_child.ts", import.meta.url).pathname;
 /** The permissions a child may be given, when the parent has them whole. */
@@ -37,15 +38,19 @@ export class BrokenProcessPool extends BrokenExecutor {
   override name = "BrokenProcessPool";
 }
 
-type Reply = { value: unknown } | { error: ErrorFields };
+/** The options of a process pool: those of both pools, and Python's `max_tasks_per_child`. */
+export interface ProcessPoolOptions extends PoolOptions {
+  /** The most calls a child runs; then it exits and a new one takes its place. */
+  maxTasksPerChild?: number;
+}
 
 /**
  * Runs functions exported by one module on a pool of at most `maxWorkers`
  * `deno` child processes, one call per child at a time, as Python's
  * `ProcessPoolExecutor`. A child is started when a call waits and none is
- * idle (starting one does not block this thread), and serves call after
- * call until `shutdown`. Starting children needs `--allow-run` and
- * `--allow-env`; each child gets the permissions this process has whole.
+ * idle, and serves call after call until `shutdown`. Starting children
+ * needs `--allow-run` and `--allow-env`; each child gets the permissions
+ * this process has whole.
  *
  * @example Two calls in two processes
  * ```ts
@@ -56,18 +61,11 @@ type Reply = { value: unknown } | { error: ErrorFields };
  * for await (const ms of executor.map(sleep, [20, 10])) console.log(ms); // 20, 10
  * ```
  */
-export class ProcessPoolExecutor extends Executor {
-  readonly #maxWorkers: number;
-  readonly #module: string;
-  readonly #queue: WorkQueue;
-  readonly #idle: ChildProcess[] = [];
-  readonly #busy = new Map<ChildProcess, WorkItem>();
-  readonly #exited = new Map<ChildProcess, Promise<void>>();
-  #workersCreated = 0;
-  #peakRunning = 0;
-  #broken?: BrokenProcessPool;
+export class ProcessPoolExecutor extends WorkerPool {
+  /** A child that dies breaks the pool, as in Python. */
+  protected readonly deathBreaksPool = true;
   /** `node:child_process`'s, loaded by the constructor: Workers and children that import this module need not. */
-  #spawn?: typeof import("node:child_process").spawn;
+  readonly #spawn: Promise<typeof import("node:child_process").spawn>;
 
   /**
    * A pool that runs the exports of `module` in child processes.
@@ -75,172 +73,134 @@ export class ProcessPoolExecutor extends Executor {
    * @param maxWorkers the most children it starts; by default, as in Python,
    * the number of CPUs.
    * @param module the URL of the module whose exported functions it runs.
-   * @throws {RangeError} if `maxWorkers` is less than 1.
+   * @param options `initializer` (exported by `module`) and `initargs`,
+   * run once in each child before its first call; `maxTasksPerChild`;
+   * `errorClasses`.
+   * @throws {RangeError} if `maxWorkers` or `maxTasksPerChild` is less than 1.
    */
-  constructor(maxWorkers: number | undefined, module: string | URL) {
-    super();
-    maxWorkers ??= navigator.hardwareConcurrency;
-    if (!(maxWorkers >= 1)) throw new RangeError("maxWorkers must be >= 1");
-    this.#maxWorkers = maxWorkers;
-    this.#module = String(module);
-    this.#queue = new WorkQueue(this.#module);
-    void import("node:child_process").then(({ spawn }) => {
-      this.#spawn = spawn;
-      this.#dispatch();
-    });
-  }
-
-  /** How many child processes this pool has started so far. */
-  get workersCreated(): number {
-    return this.#workersCreated;
-  }
-
-  /** The most calls that ran at once, each in its own process. */
-  get peakRunning(): number {
-    return this.#peakRunning;
+  constructor(
+    maxWorkers: number | undefined,
+    module: string | URL,
+    { maxTasksPerChild, ...options }: ProcessPoolOptions = {},
+  ) {
+    if (maxTasksPerChild !== undefined && !(maxTasksPerChild >= 1)) {
+      throw new RangeError("maxTasksPerChild must be >= 1");
+    }
+    super(
+      maxWorkers ?? navigator.hardwareConcurrency,
+      module,
+      options,
+      maxTasksPerChild,
+    );
+    this.#spawn = import("node:child_process").then((m) => m.spawn);
   }
 
   /**
-   * Schedules `fn(...args)` in a child process.
+   * Ends every child with SIGTERM, as Python 3.14's `terminate_workers`:
+   * the pool shuts down, queued calls are cancelled, and the calls under
+   * way fail with `BrokenProcessPool`.
    *
-   * @param fn a named function that the pool's module exports.
-   * @param args its arguments, which must survive structured cloning.
-   * @returns the future of the call.
-   * @throws {ShutdownError} after `shutdown`.
-   * @throws {BrokenProcessPool} once a child has died.
-   * @throws {TypeError} if `fn` has no name.
+   * @returns a promise that settles once every child has exited.
    */
-  submit<A extends unknown[], R>(
-    fn: (...args: A) => R,
-    ...args: A
-  ): Future<Awaited<R>> {
-    if (this.#broken) throw this.#broken;
-    const future = this.#queue.put(fn, args);
-    this.#dispatch();
-    return future;
+  terminateWorkers(): Promise<void> {
+    return this.endWorkers("SIGTERM", "terminateWorkers() was called");
   }
 
   /**
-   * Waits for the submitted calls, then stops every child and waits for it
-   * to exit.
+   * Ends every child with SIGKILL, as Python 3.14's `kill_workers`; else as
+   * `terminateWorkers`.
    *
-   * @param options `cancelFutures`: cancel the calls no child has taken.
+   * @returns a promise that settles once every child has exited.
    */
-  async shutdown({ cancelFutures = false } = {}): Promise<void> {
-    await this.#queue.join({ cancelFutures });
-    for (const child of this.#idle.splice(0)) {
-      setRef(child, true); // until it has exited
-      child.disconnect();
-    }
-    await Promise.all(this.#exited.values());
+  killWorkers(): Promise<void> {
+    return this.endWorkers("SIGKILL", "killWorkers() was called");
   }
 
-  /** Idle children take queued calls; a new child is started for a call that finds none. */
-  #dispatch(): void {
-    while (this.#queue.length) {
-      const child = this.#idle.pop() ?? this.#maybeNewChild();
-      if (!child) return;
-      const task = this.#queue.take();
-      if (!task) return void this.#idle.push(child);
-      this.#post(child, task);
-    }
-  }
-
-  /** A new child, unless the pool is full or the child cannot start (then its "error" event breaks the pool). */
-  #maybeNewChild(): ChildProcess | undefined {
-    if (!this.#spawn || this.#exited.size >= this.#maxWorkers) return;
-    const child = this.#spawn(
-      Deno.execPath(),
-      [
-        "run",
-        "--no-prompt",
-        ...permissionFlags([this.#module, import.meta.url]),
-        CHILD_PATH,
-        this.#module,
-      ],
-      {
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-        serialization: "advanced",
-      },
-    );
-    child.on("error", (exc) => { // no --allow-run, say
-      this.#breakPool(
-        new BrokenProcessPool(
-          `cannot start a child process: ${exc.message}`,
-          { cause: exc },
-        ),
-      );
-    });
-    if (child.pid === undefined) return undefined;
-    this.#workersCreated += 1;
-    this.#exited.set(
-      child,
-      new Promise((resolve) => {
-        child.on("exit", (code, signal) => {
-          this.#exited.delete(child);
-          if (!this.#queue.closed || this.#busy.has(child)) {
-            this.#childDied(child, signal ?? `exit status ${code}`);
-          }
-          resolve();
-        });
-      }),
-    );
-    child.on("message", (reply: Reply) => this.#received(child, reply));
-    return child;
-  }
-
-  #post(child: ChildProcess, task: WorkItem): void {
-    this.#busy.set(child, task);
-    this.#peakRunning = Math.max(this.#peakRunning, this.#busy.size);
-    setRef(child, true);
-    try {
+  /** A `deno run` of `process_child.ts`, with the calls sent before it started kept for it. */
+  protected startWorker({ reply, died }: WorkerEvents): WorkerLink {
+    const exited = Promise.withResolvers<void>();
+    const waiting: Call[] = [];
+    let child: ChildProcess | undefined;
+    let running = 0;
+    const send = (call: Call) => {
       // The channel sends what it cannot clone as garbage, so try first.
-      structuredClone(task.args);
-      child.send({ name: task.name, args: task.args } satisfies Call);
-    } catch (exc) {
-      this.#idleAgain(child);
-      task.future.setException(exc);
-    }
+      structuredClone(call.args);
+      if (!call.init) running += 1;
+      if (child) write(child, call);
+      else waiting.push(call);
+    };
+    let stopped = false;
+    void this.#spawn.then((spawn) => {
+      if (stopped) return exited.resolve();
+      child = spawnChild(spawn, this.module);
+      child.on("error", (exc) => { // no --allow-run, say
+        died(`cannot start a child process: ${exc.message}`);
+        exited.resolve();
+      });
+      child.on("exit", (code, signal) => {
+        died(
+          `a child process of the pool died (${
+            signal ?? `exit status ${code}`
+          })`,
+        );
+        exited.resolve();
+      });
+      child.on("message", (outcome: Outcome) => {
+        if (!outcome.init && --running === 0) setRef(child!, false);
+        reply(outcome);
+      });
+      if (child.pid === undefined) return;
+      for (const call of waiting.splice(0)) write(child, call);
+      if (!running) setRef(child, false);
+    });
+    const end = (how: (child: ChildProcess) => void) => {
+      stopped = true;
+      if (!child || child.pid === undefined) return;
+      setRef(child, true); // until it has exited
+      how(child);
+    };
+    return {
+      send,
+      stop: () => end((child) => child.disconnect()),
+      kill: (signal) => end((child) => child.kill(signal)),
+      exited: exited.promise,
+    };
   }
 
-  #received(child: ChildProcess, reply: Reply): void {
-    const { future } = this.#busy.get(child)!;
-    this.#idleAgain(child);
-    this.#dispatch();
-    if ("value" in reply) future.setResult(reply.value);
-    else {
-      void this.#queue.rebuildError(reply.error)
-        .then((e) => future.setException(e));
-    }
+  /** A `BrokenProcessPool`. */
+  protected brokenError(
+    message: string,
+    options?: ErrorOptions,
+  ): BrokenProcessPool {
+    return new BrokenProcessPool(message, options);
   }
+}
 
-  /** An idle child does not keep this process alive, as Python's pool does not at exit. */
-  #idleAgain(child: ChildProcess): void {
-    this.#busy.delete(child);
-    this.#idle.push(child);
-    setRef(child, false);
-  }
+/** Sends `call` to `child`, which keeps this process alive until it answers. */
+function write(child: ChildProcess, call: Call): void {
+  setRef(child, true);
+  child.send(call);
+}
 
-  /** A child died unasked: its call, and every call still queued, fail; the other children stop. */
-  #childDied(child: ChildProcess, how: string): void {
-    const task = this.#busy.get(child);
-    const during = task ? ` while it ran ${task.name}()` : "";
-    this.#breakPool(
-      new BrokenProcessPool(
-        `a child process of the pool died (${how})${during}; the pool is broken`,
-      ),
-    );
-  }
-
-  #breakPool(error: BrokenProcessPool): void {
-    this.#broken ??= error;
-    const tasks = [...this.#busy.values(), ...this.#queue.drain()];
-    for (const task of tasks) task.future.setException(this.#broken);
-    for (const child of [...this.#idle.splice(0), ...this.#busy.keys()]) {
-      child.kill();
-    }
-    this.#busy.clear();
-  }
+/** Spawns a child that serves `module`, with this process's permissions. */
+function spawnChild(
+  spawn: typeof import("node:child_process").spawn,
+  module: string,
+): ChildProcess {
+  return spawn(
+    Deno.execPath(),
+    [
+      "run",
+      "--no-prompt",
+      ...permissionFlags([module, import.meta.url]),
+      CHILD_PATH,
+      module,
+    ],
+    {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      serialization: "advanced",
+    },
+  );
 }
 
 /**

@@ -16,13 +16,16 @@
 import {
   Executor,
   Future,
+  type PoolOptions as FuturesPoolOptions,
   ProcessPoolExecutor,
   ThreadPoolExecutor,
 } from "../futures.ts";
 import {
   argumentParser,
+  exitOnMissingPermission,
   integer,
   parseCommandLine,
+  READ_CODE,
   UsageError,
   usageExit,
 } from "./cli.ts";
@@ -82,23 +85,41 @@ const CRYPTO: CommandLine = {
   scale: true,
 };
 
+/** The permissions each pool needs to start its workers. */
+function poolNeeds(pool: PoolKind): Deno.PermissionDescriptor[] {
+  switch (pool) {
+    case "process": // node's spawn reads the whole environment
+      return [READ_CODE, { name: "env" }, {
+        name: "run",
+        command: Deno.execPath(),
+      }];
+    case "thread":
+      return [READ_CODE];
+    case "main":
+      return [];
+  }
+}
+
 /**
  * Reads the command line of a CPU script; `-h` prints the help and exits
- * 0, a bad command line prints a usage error and exits 2.
+ * 0, a bad command line prints a usage error and exits 2, a permission
+ * that the pool needs and lacks one line and exit 1.
  *
  * @param argv the arguments, without the script's name.
  * @param commandLine what the script's help says, and whether it takes
  * `--scale`: by default those of the crypto scripts.
  * @returns the pool to run the jobs on, and its size.
  */
-export function parseArgs(
+export async function parseArgs(
   argv: string[],
   commandLine: CommandLine = CRYPTO,
 ): Promise<PoolOptions> {
   const scale = commandLine.scale ? " [--scale N]" : "";
   const usage = `[-h] [--threads | --plain]${scale} [WORKERS]`;
-  return parsePoolOptions(argv, usage, commandLine)
+  const options = await parsePoolOptions(argv, usage, commandLine)
     .catch((exc) => usageExit(exc, usage));
+  exitOnMissingPermission(...poolNeeds(options.pool));
+  return options;
 }
 
 /** The pool options of `argv`, or a `UsageError`. */
@@ -150,17 +171,19 @@ async function parsePoolOptions(
  *
  * @param options the pool and its size.
  * @param module the URL of the module that exports the jobs.
+ * @param poolOptions what a pool takes besides, e.g. `errorClasses`.
  * @returns a new executor; `await using` it.
  */
 export function newExecutor(
   { pool, workers }: PoolOptions,
   module: string | URL,
+  poolOptions?: FuturesPoolOptions,
 ): CountingExecutor {
   switch (pool) {
     case "process":
-      return new ProcessPoolExecutor(workers, module);
+      return new ProcessPoolExecutor(workers, module, poolOptions);
     case "thread":
-      return new ThreadPoolExecutor(workers, module);
+      return new ThreadPoolExecutor(workers, module, poolOptions);
     case "main":
       return new MainThreadExecutor();
   }

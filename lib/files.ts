@@ -28,12 +28,12 @@ export async function makeWritableDir(path: string): Promise<void> {
  * @param path where the file goes; its folder must exist
  * @param data the bytes
  * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
- * written; nothing is left behind then
+ * written, of the same class as the system's error, with a message that
+ * names `path` (`Cannot write to downloads/zw.gif: Permission denied (os
+ * error 13)`), not the temporary file; nothing is left behind then
  */
 export function writeFileWhole(path: string, data: Uint8Array): void {
-  const slash = path.lastIndexOf("/") + 1;
-  const part = `${path.slice(0, slash)}.${path.slice(slash)}.` +
-    `${crypto.randomUUID()}.part`;
+  const part = partPath(path);
   try {
     Deno.writeFileSync(part, data, { createNew: true });
     Deno.renameSync(part, path);
@@ -41,8 +41,53 @@ export function writeFileWhole(path: string, data: Uint8Array): void {
     try {
       Deno.removeSync(part);
     } catch { /* never created */ }
-    throw exc;
+    throw writeError(exc, part, path);
   }
+}
+
+/**
+ * Writes `data` to `path` as `writeFileWhole` does, without blocking: Deno
+ * runs its asynchronous file calls on the runtime's blocking thread pool,
+ * off the event loop.
+ *
+ * @param path where the file goes; its folder must exist
+ * @param data the bytes
+ * @returns when the file is in place
+ * @throws {Deno.errors.NotFound} and other `Deno.errors` when it cannot be
+ * written, named as `writeFileWhole` names them; nothing is left behind then
+ */
+export async function writeFileWholeAsync(
+  path: string,
+  data: Uint8Array,
+): Promise<void> {
+  const part = partPath(path);
+  try {
+    await Deno.writeFile(part, data, { createNew: true });
+    await Deno.rename(part, path);
+  } catch (exc) {
+    await Deno.remove(part).catch(() => {}); // never created
+    throw writeError(exc, part, path);
+  }
+}
+
+/**
+ * `exc`, thrown while writing `part` for `path`, again as an error of its
+ * class that names `path`: Deno's "Permission denied (os error 13): open
+ * '{part}'" gives its reason only, "Requires write access to {part}..."
+ * names `path` instead.
+ */
+function writeError(exc: unknown, part: string, path: string): unknown {
+  if (!(exc instanceof Error)) return exc;
+  const reason = exc.message.replaceAll(part, path).split(": ")[0];
+  const Class = exc.constructor as ErrorConstructor;
+  return new Class(`Cannot write to ${path}: ${reason}`, { cause: exc });
+}
+
+/** A hidden, unique name beside `path` to write it under first. */
+function partPath(path: string): string {
+  const slash = path.lastIndexOf("/") + 1;
+  return `${path.slice(0, slash)}.${path.slice(slash)}.` +
+    `${crypto.randomUUID()}.part`;
 }
 
 /**

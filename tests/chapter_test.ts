@@ -67,6 +67,45 @@ Deno.test("flags, flags_threadpool, flags_asyncio: 20 codes on one line, 20 flag
   );
 });
 
+Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_threadpool_ac download with net to localhost, read, write to downloads/", async () => {
+  await using server = await startServer(LOCALHOST);
+  const url = server.url.replace("//127.0.0.1:", "//localhost:");
+  const scripts = [...DOWNLOADERS, "flags_threadpool_ac.ts"];
+  await settleAll(scripts.map(async (script) => {
+    await using dir = await tempDir();
+    // No --allow-env: the Workers get the base URL from their initializer.
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--allow-net=localhost",
+        `--allow-read=${repoPath("")},downloads`,
+        "--allow-write=downloads",
+        repoPath(script),
+        "-s",
+        url,
+      ],
+      cwd: dir.path,
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const result = {
+      code,
+      stdout: new TextDecoder().decode(stdout),
+      stderr: new TextDecoder().decode(stderr),
+    } as RunResult;
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    assert.equal(result.stderr, "", why);
+    const saved = await assertGoodDownloads(dir.path);
+    assert.equal(
+      saved.length,
+      script === "flags_threadpool_ac.ts" ? 5 : 20,
+      why,
+    );
+  }));
+});
+
 Deno.test("no server listening: one line on stderr, exit 1, nothing saved", async () => {
   const url = `http://127.0.0.1:${freePort()}/flags`;
   await settleAll(
@@ -95,7 +134,7 @@ Deno.test("an error status stops the run: one line naming it, exit 1", async () 
         assert.deepEqual(lines(result.stderr).length, 1, why);
         assert.match(
           result.stderr,
-          /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found for [A-Z]{2}\n$/,
+          /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found\n$/,
           why,
         );
         assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
@@ -122,15 +161,15 @@ Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", asyn
   assert.equal(server.peak(), 0, why);
 });
 
-Deno.test("bad options: one usage line, exit 2, no downloads folder", async () => {
+Deno.test("bad options: the usage error and line of the flags2 scripts, exit 2, no downloads folder", async () => {
   const cases: [string[], string][] = [
-    [["-x"], "Unknown option '-x'"],
-    [["-s"], "Option '-s, --server <value>' argument missing"],
+    [["-x"], "unknown option '-x'"],
+    [["-s"], "option '-s, --server <LABEL>' argument missing"],
     [
       ["-s", "nowhere"],
       "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
     ],
-    [["BR"], "Unexpected argument 'BR'."],
+    [["BR"], "too many arguments. Expected 0 arguments but got 1: BR."],
   ];
   await settleAll(
     DOWNLOADERS.flatMap((script) =>
@@ -139,15 +178,10 @@ Deno.test("bad options: one usage line, exit 2, no downloads folder", async () =
           const why = describe(script, result);
           assert.equal(result.code, 2, why);
           assert.equal(result.stdout, "", why);
-          const [line, ...more] = lines(result.stderr);
-          assert.deepEqual(more, [], why);
-          assert.ok(line.startsWith(`*** Usage error: ${problem}`), why);
-          assert.ok(
-            line.endsWith(
-              `(usage: ${script} [-s LABEL|URL])`,
-            ),
-            why,
-          );
+          assert.deepEqual(lines(result.stderr), [
+            `*** Usage error: ${problem}`,
+            `usage: ${script} [-h] [-s LABEL]`,
+          ], why);
           assert.deepEqual(await listDir(cwd), [], why);
         })
       )

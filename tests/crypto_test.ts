@@ -264,7 +264,7 @@ Deno.test("sha_futures.ts -h prints the help and exits 0", async () => {
   assert.equal(stderr, "");
   assert.match(
     stdout,
-    /^Usage: sha_futures.ts \[-h\] \[--threads \| --plain\] \[--scale N\] \[WORKERS\]\n/,
+    /^usage: sha_futures.ts \[-h\] \[--threads \| --plain\] \[--scale N\] \[WORKERS\]\n/,
   );
   assert.match(
     stdout,

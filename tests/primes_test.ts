@@ -144,7 +144,18 @@ Deno.test("proc_pool.ts -h describes the primes, without --scale", async () => {
   assert.equal(code, 0);
   assert.match(
     stdout,
-    /^Usage: proc_pool.ts \[-h\] \[--threads \| --plain\] \[WORKERS\]\n\nCheck 20 numbers for primality on a pool of processes\.\n/,
+    /^usage: proc_pool.ts \[-h\] \[--threads \| --plain\] \[WORKERS\]\n\nCheck 20 numbers for primality on a pool of processes\.\n/,
   );
   assert.doesNotMatch(stdout, /--scale/);
+});
+
+Deno.test("proc_pool.ts on processes without --allow-run: one line naming the permission, status 1", async () => {
+  const { code, stdout, stderr } = await run(
+    ["--allow-read", "--allow-env"],
+    "proc_pool.ts",
+    "2",
+  );
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^\*\*\* Missing permission: .*--allow-run.*\n$/);
 });

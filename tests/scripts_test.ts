@@ -1,5 +1,5 @@
 /**
- * End-to-end tests of the three download scripts, run as a reader runs them:
+ * End-to-end tests of the download scripts, run as a reader runs them:
  * `deno run -A flags2_xxx.ts ... -s URL` from a fresh temporary directory,
  * against real slow_server.ts servers on 127.0.0.1.
  *
@@ -20,6 +20,7 @@ import { PRESETS, startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
   decode,
+  FLAGS3,
   freePort,
   lines,
   listDir,
@@ -27,6 +28,8 @@ import {
   repoPath,
   type RunResult,
   runScript,
+  savedFlags,
+  savedName,
   SCRIPT_NAMES,
   scriptCommand,
   type ScriptName,
@@ -35,7 +38,6 @@ import {
   settleAll,
   tempDir,
   total,
-  zipGifs,
 } from "../tools/harness.ts";
 
 const DASHES = "-".repeat(20);
@@ -44,7 +46,15 @@ const DEFAULT_CONCURRENCY: Record<ScriptName, number> = {
   sequential: 1,
   asyncio: 5,
   threadpool: 30,
+  asyncio_executor: 5,
+  flags3_threadpool: 30,
+  flags3_asyncio: 5,
 };
+/** The scripts on Workers, which print a pool line with -v. */
+const POOLED: ReadonlySet<ScriptName> = new Set([
+  "threadpool",
+  "flags3_threadpool",
+]);
 const OK_LINE = /^([A-Z]{2}) OK$/;
 const NOT_FOUND_LINE = /^([A-Z]{2}) not found$/;
 const TEAPOT_LINE =
@@ -111,7 +121,7 @@ function perCodeLines(script: ScriptName, stdout: string): string[] {
   const dashes = all.indexOf(DASHES);
   assert.ok(dashes >= 3, `no separator in\n${stdout}`);
   const perCode = all.slice(3, dashes);
-  if (script === "threadpool") {
+  if (POOLED.has(script)) {
     assert.match(perCode.pop() ?? "", POOL_LINE, stdout);
   }
   assert.ok(!perCode.some((line) => POOL_LINE.test(line)), stdout);
@@ -120,7 +130,6 @@ function perCodeLines(script: ScriptName, stdout: string): string[] {
 
 Deno.test("LOCAL -e: 194 flags saved byte for byte, 482 not found, report in order", async () => {
   await using server = await startServer(LOCALHOST);
-  const gifs = await zipGifs();
   await settleAll(
     SCRIPT_NAMES.map((script) =>
       inTempDir(script, ["-e", "-s", server.url], async (result, cwd) => {
@@ -139,9 +148,10 @@ Deno.test("LOCAL -e: 194 flags saved byte for byte, 482 not found, report in ord
         ], why);
         assert.match(out[6], ELAPSED, why);
         assert.ok(!/error/i.test(result.stdout), why);
-        const saved = await assertGoodDownloads(cwd);
+        const saved = await assertGoodDownloads(cwd, script);
         assert.equal(saved.length, 194, why);
-        assert.deepEqual(saved, [...gifs.keys()].sort(), why);
+        const flags = await savedFlags(script);
+        assert.deepEqual(saved, [...flags.keys()].sort(), why);
       })
     ),
   );
@@ -182,7 +192,7 @@ Deno.test("ERROR server -v: a line per code, counts add up, some 418s", async ()
         assert.deepEqual(seen.toSorted(), codes, why);
         const { ok, notFound, errors } = report;
         assert.deepEqual(counts, { ok, notFound, errors }, why);
-        const saved = await assertGoodDownloads(cwd);
+        const saved = await assertGoodDownloads(cwd, script);
         assert.equal(saved.length, report.ok, why);
       },
     );
@@ -384,7 +394,7 @@ async function peakOf(
   });
 }
 
-Deno.test("concurrency: the server sees min(-m, codes) requests at once (sequential, asyncio)", async () => {
+Deno.test("concurrency: the server sees min(-m, codes) requests at once (sequential, asyncio and kin)", async () => {
   const cases: [ScriptName, string[], number][] = [
     ["sequential", ["-l", "5", "B"], 1],
     ["sequential", ["-m", "5", "-l", "5", "B"], 1],
@@ -392,6 +402,8 @@ Deno.test("concurrency: the server sees min(-m, codes) requests at once (sequent
     ["asyncio", ["-m", "5", "A", "B", "C", "D"], 5],
     ["asyncio", ["-m", "50", "A", "B", "C", "D"], 50],
     ["asyncio", ["-m", "1000", "B"], 26],
+    ["asyncio_executor", ["-m", "5", "A", "B", "C", "D"], 5],
+    ["flags3_asyncio", ["-m", "5", "A", "B", "C", "D"], 5],
   ];
   await settleAll(cases.map(async ([script, args, expected]) => {
     const { peak, announced } = await peakOf(script, 0.2, args);
@@ -418,7 +430,10 @@ Deno.test("concurrency: the server sees min(-m, codes) requests at once (threadp
 Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
   await using server = await startServer(LOCALHOST);
   const pop20 = "BD BR CD CN DE EG ET FR ID IN IR JP MX NG PH PK RU TR US VN"
-    .toLowerCase().split(" ").map((cc) => `${cc}.gif`);
+    .split(" ");
+  /** The names `script` saves the flags of `codes` under, sorted. */
+  const names = async (script: ScriptName, codes: string[]) =>
+    (await Promise.all(codes.map((cc) => savedName(script, cc)))).sort();
   await settleAll(SCRIPT_NAMES.flatMap((script) => [
     inTempDir(script, ["-l", "3", "-s", server.url, "B"], async (res, cwd) => {
       const why = describe(script, res);
@@ -434,7 +449,11 @@ Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
         notFound: 1,
         errors: 0,
       }, why);
-      assert.deepEqual(await assertGoodDownloads(cwd), ["ba.gif", "bb.gif"]);
+      assert.deepEqual(
+        await assertGoodDownloads(cwd, script),
+        await names(script, ["BA", "BB"]),
+        why,
+      );
     }),
     inTempDir(script, ["-s", server.url], async (res, cwd) => {
       const why = describe(script, res);
@@ -445,7 +464,11 @@ Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
         why,
       );
       assert.match(res.stdout, /^20 flags downloaded\.$/m, why);
-      assert.deepEqual(await assertGoodDownloads(cwd), pop20, why);
+      assert.deepEqual(
+        await assertGoodDownloads(cwd, script),
+        await names(script, pop20),
+        why,
+      );
     }),
   ]));
 });
@@ -572,7 +595,7 @@ const LEAST_PERMISSIONS = [
   "--allow-write=downloads", // last: the --trace test replaces it
 ];
 
-Deno.test("least permissions: the three scripts download with net to localhost, read, write to downloads/", async () => {
+Deno.test("least permissions: the scripts download with net to localhost, read, write to downloads/", async () => {
   await using server = await startServer(LOCALHOST);
   const url = server.url.replace("//127.0.0.1:", "//localhost:");
   await settleAll(SCRIPT_NAMES.map(async (script) => {
@@ -594,7 +617,8 @@ Deno.test("least permissions: the three scripts download with net to localhost, 
       notFound: 0,
       errors: 0,
     }, why);
-    assert.equal((await assertGoodDownloads(dir.path)).length, 30, why);
+    const saved = await assertGoodDownloads(dir.path, script);
+    assert.equal(saved.length, 30, why);
     // The help too: commander would read the environment to choose colours.
     const help = await runWith(script, ["-h"], dir.path, {
       permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
@@ -616,8 +640,7 @@ Deno.test("least permissions and --trace: one line says what more it needs, exit
     const why = describe(script, result);
     assert.equal(result.code, 1, why);
     assert.deepEqual(lines(result.stderr), [
-      "*** Cannot write to t.jsonl: --trace needs --allow-env=FLAGS2_TRACE, " +
-      "and t.jsonl in --allow-write",
+      "*** Cannot write to t.jsonl: --trace needs t.jsonl in --allow-write",
     ], why);
     assert.deepEqual(await listDir(dir.path), ["downloads"], why);
     assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
@@ -626,13 +649,13 @@ Deno.test("least permissions and --trace: one line says what more it needs, exit
       permissions: [
         "--no-prompt",
         ...LEAST_PERMISSIONS.slice(0, 2),
-        "--allow-write=downloads,t.jsonl",
-        "--allow-env=FLAGS2_TRACE",
+        "--allow-write=downloads,t.jsonl", // and no env access
       ],
     });
     assert.equal(traced.code, 0, describe(script, traced));
     const trace = await Deno.readTextFile(`${dir.path}/t.jsonl`);
-    assert.equal(lines(trace).length, 1, trace);
+    // flags3 gets BR's metadata.json too.
+    assert.equal(lines(trace).length, FLAGS3.has(script) ? 2 : 1, trace);
   }));
 });
 
@@ -679,6 +702,8 @@ Deno.test("Ctrl-C: exit 130, a partial report, no partial file", async () => {
     ["sequential", ["-v", "B"], 26],
     ["asyncio", ["-e", "-v"], 676],
     ["threadpool", ["-e", "-v"], 676],
+    ["asyncio_executor", ["-e", "-v"], 676],
+    ["flags3_asyncio", ["-e", "-v"], 676],
   ];
   await settleAll(cases.map(async ([script, args, codes]) => {
     await using server = await startServer({ ...LOCALHOST, ...PRESETS.DELAY });
@@ -700,7 +725,7 @@ Deno.test("Ctrl-C: exit 130, a partial report, no partial file", async () => {
     // What finished is counted: every OK line, every saved flag.
     const okLines = lines(result.stdout).filter((l) => / OK$/.test(l));
     assert.equal(okLines.length, report.ok, why);
-    const saved = await assertGoodDownloads(dir.path);
+    const saved = await assertGoodDownloads(dir.path, script);
     assert.equal(saved.length, report.ok, why);
   }));
 });
@@ -717,7 +742,8 @@ Deno.test("--trace FILE: one JSON line per request", async () => {
         assert.equal(result.code, 0, why);
         const records = lines(await Deno.readTextFile(`${cwd}/trace.jsonl`))
           .map((line) => JSON.parse(line));
-        assert.equal(records.length, 5, why);
+        // flags3 gets the metadata.json of each flag found too.
+        assert.equal(records.length, FLAGS3.has(script) ? 9 : 5, why);
         const outcomes: Record<string, number> = {};
         for (const { cc, start, end, outcome } of records) {
           assert.equal(typeof start, "number", why);

@@ -5,10 +5,18 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer } from "../slow_server.ts";
+import {
+  bookServers,
+  EDITION_PORTS,
+  PRESETS,
+  startServer,
+  VAURIEN,
+} from "../slow_server.ts";
 import {
   decode,
   denoCommand,
+  freePort,
+  lines,
   LOCALHOST,
   repoPath,
   runDeno,
@@ -39,10 +47,15 @@ async function status(url: string): Promise<number> {
 }
 
 /** The statuses of `count` sequential requests to a server with `seed`. */
-async function statusPattern(seed: number, count: number): Promise<number[]> {
+async function statusPattern(
+  seed: number,
+  count: number,
+  errorStatuses?: readonly number[],
+): Promise<number[]> {
   await using server = await startServer({
     ...LOCALHOST,
     errorRate: 0.25,
+    errorStatuses,
     seed,
   });
   const statuses = [];
@@ -228,27 +241,45 @@ Deno.test("CLI: a bad value is a usage error, exit 2", async () => {
   }
 });
 
-Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
-  const args = ["--port", "0", "--bind", "127.0.0.1"];
+/** What a server run from the command line printed, and how it ended. */
+interface CliRun {
+  code: number;
+  output: string;
+  errors: string;
+}
+
+/** Runs slow_server.ts with `args` until `use` is done with its URL, then Ctrl-C. */
+async function withCli(
+  args: string[],
+  use: (url: string) => Promise<void>,
+): Promise<CliRun> {
   const child = denoCommand(SERVER, args, repoPath("")).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const errors = new Response(child.stderr).text();
   let output = "";
   while (!output.includes("\n")) {
     const { value, done } = await lines.read();
     if (done) break;
     output += value;
   }
-  const url = /http:\S+/.exec(output)?.[0];
-  assert.ok(url, `no URL in ${JSON.stringify(output)}`);
-  assert.equal(await status(`${url}/br/br.gif`), 200);
-  child.kill("SIGINT");
+  try {
+    const url = /http:\S+/.exec(output)?.[0];
+    assert.ok(url, `no URL in ${JSON.stringify(output)}`);
+    await use(url);
+  } finally {
+    child.kill("SIGINT");
+  }
   for (let r = await lines.read(); !r.done; r = await lines.read()) {
     output += r.value;
   }
-  const [{ code }, errors] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-  ]);
+  return { code: (await child.status).code, output, errors: await errors };
+}
+
+Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
+  const args = ["--port", "0", "--bind", "127.0.0.1"];
+  const { code, output, errors } = await withCli(args, async (url) => {
+    assert.equal(await status(`${url}/br/br.gif`), 200);
+  });
   assert.equal(code, 0, errors);
   assert.match(output, /^CUSTOM http:\/\/127\.0\.0\.1:\d+\/flags$/m);
   assert.match(
@@ -264,5 +295,101 @@ Deno.test("CLI: `deno task serve -h` prints the help with the task's own permiss
     stdin: "null",
   }).output();
   assert.equal(code, 0, decode(stderr));
-  assert.match(decode(stdout), /^Usage: slow_server\.ts \[options\]/);
+  assert.match(decode(stdout), /^usage: slow_server\.ts \[-h\] \[-p N\] /);
+  assert.match(
+    decode(stdout),
+    /\n {2}-h, --help +show this help message and exit\n/,
+  );
+});
+
+Deno.test("Vaurien's errors: 500 to 504 where 418 would be, in the same requests of a seeded run", async () => {
+  const teapot = await statusPattern(42, 40);
+  const vaurien = await statusPattern(42, 40, VAURIEN);
+  const failed = (statuses: number[]) => statuses.map((code) => code !== 200);
+  assert.deepEqual(failed(vaurien), failed(teapot));
+  const errors = vaurien.filter((code) => code !== 200);
+  assert.ok(errors.every((code) => VAURIEN.includes(code)), `${errors}`);
+  await using server = await startServer({
+    ...LOCALHOST,
+    errorRate: 1,
+    errorStatuses: VAURIEN,
+    seed: 7,
+  });
+  const seen = new Set<number>();
+  for (let i = 0; i < 60; i++) {
+    seen.add(await status(`${server.url}/br/br.gif`));
+  }
+  assert.deepEqual([...seen].sort(), [...VAURIEN]);
+  await assert.rejects(
+    startServer({ ...LOCALHOST, errorStatuses: [200] }),
+    RangeError,
+  );
+});
+
+Deno.test("CLI: --vaurien answers the errors 500 to 504, as the first edition's Vaurien", async () => {
+  const args = ["-p", "0", "-b", "127.0.0.1", "-e", "1", "--vaurien", "-q"];
+  const { code, errors } = await withCli(args, async (url) => {
+    for (let i = 0; i < 10; i++) {
+      const answer = await status(`${url}/br/br.gif`);
+      assert.ok(VAURIEN.includes(answer), `${answer}`);
+    }
+  });
+  assert.equal(code, 0, errors);
+});
+
+Deno.test("CLI: a port taken is named, with the hint that the test servers may be running", async () => {
+  const port = freePort();
+  using _taken = Deno.listen({ hostname: "127.0.0.1", port });
+  const args = ["-p", String(port), "-b", "127.0.0.1"];
+  const { code, stdout, stderr } = await runDeno(SERVER, args, repoPath(""));
+  assert.equal(code, 1, stderr);
+  assert.equal(stdout, "");
+  assert.deepEqual(lines(stderr), [
+    `*** Cannot start: port ${port} (CUSTOM) is taken: the test servers may ` +
+    "already be running (deno task serve, in another terminal)",
+  ]);
+});
+
+Deno.test("--edition: the book's servers on the first edition's ports 8001-8003, or the second's 8000-8002", () => {
+  assert.deepEqual(EDITION_PORTS, {
+    1: { LOCAL: 8001, DELAY: 8002, ERROR: 8003 },
+    2: { LOCAL: 8000, DELAY: 8001, ERROR: 8002 },
+  });
+  for (const edition of [1, 2] as const) {
+    const ports = EDITION_PORTS[edition];
+    assert.deepEqual(bookServers(edition), [
+      ["LOCAL", { port: ports.LOCAL, ...PRESETS.LOCAL }],
+      ["DELAY", { port: ports.DELAY, ...PRESETS.DELAY }],
+      ["ERROR", { port: ports.ERROR, ...PRESETS.ERROR }],
+    ]);
+  }
+});
+
+Deno.test("CLI: --edition 2 asks for port 8000 first, the default 8001 (without net access, so nothing binds)", async () => {
+  const runs: [string[], number][] = [[[], 8001], [["--edition", "2"], 8000], [
+    ["--ed=1"],
+    8001,
+  ]];
+  for (const [args, port] of runs) {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--allow-read", SERVER, ...args],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(code, 1, args.join(" "));
+    assert.deepEqual(lines(decode(stderr)), [
+      `*** Missing permission: Requires net access to "localhost:${port}", ` +
+      "run again with the --allow-net flag",
+    ]);
+  }
+  const { code, stderr } = await runDeno(
+    SERVER,
+    ["--edition", "3"],
+    repoPath(""),
+  );
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /^\*\*\* Usage error: .*invalid choice: '3' \(choose from '1', '2'\)\n/,
+  );
 });

@@ -11,18 +11,27 @@ import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
 import type { ServerOptions } from "../slow_server.ts";
 
-/** The three download scripts, by their file names. */
+/** The download scripts with the flags2 command line, by their file names. */
 export const SCRIPTS = {
   sequential: "flags2_sequential.ts",
   asyncio: "flags2_asyncio.ts",
   threadpool: "flags2_threadpool.ts",
+  asyncio_executor: "flags2_asyncio_executor.ts",
+  flags3_threadpool: "flags3_threadpool.ts",
+  flags3_asyncio: "flags3_asyncio.ts",
 } as const;
 
-/** The name of one of the three scripts. */
+/** The name of one of the scripts. */
 export type ScriptName = keyof typeof SCRIPTS;
 
-/** The names of the three scripts, in the book's order. */
+/** The names of the scripts, in the book's order. */
 export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];
+
+/** The scripts that also get `metadata.json` and save `Brazil-BR.gif`. */
+export const FLAGS3: ReadonlySet<ScriptName> = new Set([
+  "flags3_threadpool",
+  "flags3_asyncio",
+]);
 
 /** `startServer` options of a quiet server on a free port of 127.0.0.1. */
 export const LOCALHOST = {
@@ -200,6 +209,52 @@ export async function zipGifs(): Promise<Map<string, Uint8Array>> {
   return zipFlags;
 }
 
+let zipCountries: Map<string, string> | undefined;
+
+/**
+ * The file name under which `script` saves the flag of `cc`.
+ *
+ * @param script one of the scripts
+ * @param cc a code of flags.zip, in capitals
+ * @returns `br.gif`, or for the flags3 scripts the country's name from
+ *   flags.zip's metadata.json, `Brazil-BR.gif`
+ */
+export async function savedName(
+  script: ScriptName,
+  cc: string,
+): Promise<string> {
+  if (!FLAGS3.has(script)) return `${cc.toLowerCase()}.gif`;
+  if (!zipCountries) {
+    const zip = await Deno.readFile(repoPath("flags.zip"));
+    const files = unzipSync(zip, {
+      filter: (file) => file.name.endsWith("/metadata.json"),
+    });
+    zipCountries = new Map(
+      Object.values(files).map((data) => {
+        const { iso_cc, country } = JSON.parse(decode(data));
+        return [iso_cc, country.replaceAll(" ", "_")];
+      }),
+    );
+  }
+  return `${zipCountries.get(cc)}-${cc}.gif`;
+}
+
+/**
+ * The flags of flags.zip as `script` saves them.
+ *
+ * @param script one of the scripts
+ * @returns the bytes of each flag, keyed by `savedName`
+ */
+export async function savedFlags(
+  script: ScriptName,
+): Promise<Map<string, Uint8Array>> {
+  const flags = new Map<string, Uint8Array>();
+  for (const [name, data] of await zipGifs()) {
+    flags.set(await savedName(script, name.slice(0, 2).toUpperCase()), data);
+  }
+  return flags;
+}
+
 /** The names of the entries of `dir`, sorted; none if it does not exist. */
 export async function listDir(dir: string): Promise<string[]> {
   const names = [];
@@ -211,14 +266,24 @@ export async function listDir(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-/** Asserts that `cwd/downloads` holds only `xx.gif` files, each byte for byte its flags.zip entry; returns their names. */
-export async function assertGoodDownloads(cwd: string): Promise<string[]> {
-  const gifs = await zipGifs();
+/**
+ * Asserts that `cwd/downloads` holds only flags named as `script` names
+ * them, each byte for byte its flags.zip entry.
+ *
+ * @param cwd the folder the script ran from
+ * @param script `xx.gif` for all but the flags3 scripts (the default, also
+ *   for flags.ts and its kin)
+ * @returns the files' names, sorted
+ */
+export async function assertGoodDownloads(
+  cwd: string,
+  script: ScriptName = "sequential",
+): Promise<string[]> {
+  const flags = await savedFlags(script);
   const names = await listDir(`${cwd}/downloads`);
   for (const name of names) {
-    assert.match(name, /^[a-z]{2}\.gif$/, `unexpected file ${name}`);
-    const expected = gifs.get(name);
-    assert.ok(expected, `${name} is not in flags.zip`);
+    const expected = flags.get(name);
+    assert.ok(expected, `unexpected file ${name}`);
     const actual = await Deno.readFile(`${cwd}/downloads/${name}`);
     assert.ok(
       actual.length === expected.length &&

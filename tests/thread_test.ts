@@ -1,0 +1,253 @@
+/**
+ * Tests of what only `ThreadPoolExecutor` does, as CPython's
+ * `test_thread_pool`: its Workers start one at a time and only when they pay
+ * off, each runs one call at a time, a Worker that dies is replaced, Workers
+ * that cannot start break the pool, and the core's `SHORT_CALL_MS` rule
+ * seen on Workers. The contract both pools share is in futures_test.ts.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { asCompleted, Future, ThreadPoolExecutor } from "../futures.ts";
+import {
+  crash,
+  exclusive,
+  fail,
+  identity,
+  sleep,
+  threadId,
+  throwLater,
+} from "./fixtures/tasks.ts";
+import { delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
+
+/** Times a few quick calls, after which the pool judges calls short and its Workers hold their next one. */
+async function warmUp(executor: ThreadPoolExecutor): Promise<void> {
+  for (const i of [1, 2, 3]) {
+    assert.equal(await executor.submit(identity, i).result(), i);
+  }
+}
+
+Deno.test("asCompleted mixes two executors and plain promises, each once, by identity", async () => {
+  await using one = new ThreadPoolExecutor(2, TASKS);
+  await using two = new ThreadPoolExecutor(2, TASKS);
+  const keyOf = new Map<Future<unknown>, string>([
+    [one.submit(sleep, 300, "one-slow"), "one-slow"],
+    [two.submit(sleep, 50, "two-fast"), "two-fast"],
+    [one.submit(sleep, 100, "one-fast"), "one-fast"],
+    [two.submit(fail, "two-failed", 500), "two-failed"],
+  ]);
+  const plain = [
+    delay(20).then(() => "plain-timer"),
+    Promise.resolve("plain-resolved"),
+    Promise.reject(new Error("plain-rejected")),
+  ];
+  const seen = new Set<Future<unknown>>();
+  const outcomes: string[] = [];
+  for await (const future of asCompleted([...keyOf.keys(), ...plain])) {
+    assert.ok(future instanceof Future);
+    assert.ok(!seen.has(future), "a future was yielded twice");
+    seen.add(future);
+    const outcome = await future.result().then(
+      String,
+      (exc: Error) => exc.message,
+    );
+    const key = keyOf.get(future);
+    if (key) assert.equal(outcome, key);
+    else assert.match(outcome, /^plain-/);
+    outcomes.push(outcome);
+  }
+  assert.equal(seen.size, 7);
+  for (const future of keyOf.keys()) {
+    assert.ok(seen.has(future), `not yielded: ${keyOf.get(future)}`);
+  }
+  assert.deepEqual(outcomes.toSorted(), [
+    "one-fast",
+    "one-slow",
+    "plain-rejected",
+    "plain-resolved",
+    "plain-timer",
+    "two-failed",
+    "two-fast",
+  ]);
+});
+
+Deno.test("never more Workers than maxWorkers", async () => {
+  await using executor = new ThreadPoolExecutor(3, TASKS);
+  const futures = Array.from(
+    { length: 40 },
+    (_, i) => executor.submit(sleep, 150, i),
+  );
+  const results = await Promise.all(futures.map((f) => f.result()));
+  assert.deepEqual(results, Array.from({ length: 40 }, (_, i) => i));
+  assert.ok(executor.workersCreated <= 3, `${executor.workersCreated}`);
+  assert.ok(executor.workersCreated >= 1);
+});
+
+Deno.test("lazy creation: trivial tasks need few Workers", async () => {
+  await using executor = new ThreadPoolExecutor(30, TASKS);
+  const results = [];
+  for await (const value of executor.map(identity, Array(200).keys())) {
+    results.push(value);
+  }
+  assert.deepEqual(results, [...Array(200).keys()]);
+  assert.ok(executor.workersCreated < 30, `${executor.workersCreated}`);
+});
+
+Deno.test("lazy creation: slow tasks make the pool grow", async () => {
+  await using executor = new ThreadPoolExecutor(8, TASKS);
+  const futures = Array.from(
+    { length: 40 },
+    () => executor.submit(sleep, 300),
+  );
+  for (const future of futures) assert.equal(await future.result(), 300);
+  assert.ok(executor.workersCreated > 1, `${executor.workersCreated}`);
+  assert.ok(executor.workersCreated <= 8, `${executor.workersCreated}`);
+});
+
+Deno.test("one task per Worker at a time, also for short tasks", async () => {
+  await using executor = new ThreadPoolExecutor(2, TASKS);
+  // Short tasks: each Worker is handed its next task while it runs one.
+  assert.equal((await executor.submit(exclusive, 1).result()).peak, 1);
+  const futures = Array.from(
+    { length: 60 },
+    () => executor.submit(exclusive, 5),
+  );
+  for (const future of futures) {
+    const { id, peak } = await future.result();
+    assert.equal(peak, 1, `Worker ${id} ran ${peak} tasks at once`);
+  }
+});
+
+Deno.test("one task per Worker at a time", async () => {
+  await using executor = new ThreadPoolExecutor(4, TASKS);
+  const futures = Array.from(
+    { length: 30 },
+    () => executor.submit(exclusive, 60),
+  );
+  const tasksPerWorker = new Map<string, number>();
+  for (const future of futures) {
+    const { id, peak } = await future.result();
+    assert.equal(peak, 1, `Worker ${id} ran ${peak} tasks at once`);
+    tasksPerWorker.set(id, (tasksPerWorker.get(id) ?? 0) + 1);
+  }
+  assert.ok(tasksPerWorker.size <= 4);
+  assert.equal(tasksPerWorker.size, executor.workersCreated);
+  // and the Workers are not this thread
+  assert.ok(!tasksPerWorker.has(threadId()));
+});
+
+Deno.test("a script with `await using executor` exits by itself", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "futures_test_" });
+  try {
+    const script = `${dir}/main.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { asCompleted, ThreadPoolExecutor } from ${
+        JSON.stringify(FUTURES.href)
+      };
+import { sleep } from ${JSON.stringify(TASKS.href)};
+
+await using executor = new ThreadPoolExecutor(4, ${JSON.stringify(TASKS.href)});
+const mapped = [];
+for await (const ms of executor.map(sleep, [200, 50, 50, 50])) mapped.push(ms);
+const futures = [300, 100, 100].map((ms) => executor.submit(sleep, ms));
+let completed = 0;
+for await (const future of asCompleted(futures)) completed += (await future.result()) ? 1 : 0;
+console.log(JSON.stringify({ mapped, completed }));
+`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, 30_000);
+    const { code, stdout, stderr } = await child.output();
+    clearTimeout(timer);
+    const err = new TextDecoder().decode(stderr);
+    assert.ok(!killed, `the script did not exit within 30 s; stderr: ${err}`);
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), {
+      mapped: [200, 50, 50, 50],
+      completed: 3,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// A task may leave a timer behind whose uncaught error kills its Worker after
+// it replied: the pool must drop that Worker, not post the next task to it.
+Deno.test({
+  name: "a Worker that dies while idle is replaced",
+  async fn() {
+    await using executor = new ThreadPoolExecutor(1, TASKS);
+    assert.equal(
+      await executor.submit(throwLater, "late").result(),
+      "returned",
+    );
+    await delay(200); // the uncaught error kills the Worker, now idle
+    assert.equal(await executor.submit(sleep, 1, "ok").result(), "ok");
+  },
+});
+
+// Short tasks: a Worker holds its next task while it runs one. If it dies,
+// the running task fails and the one it held runs on a new Worker.
+Deno.test({
+  name: "a Worker that dies holding a task: the held task runs elsewhere",
+  async fn() {
+    await using executor = new ThreadPoolExecutor(1, TASKS);
+    await warmUp(executor);
+    const crashing = executor.submit(crash, 100);
+    const held = executor.submit(identity, "held");
+    const exc = await errorOf(crashing);
+    assert.match(exc.message, /crashed after 100 ms/);
+    assert.equal(await held.result(), "held");
+    assert.equal(executor.workersCreated, 2);
+  },
+});
+
+Deno.test("Workers that cannot start break the pool: BrokenThreadPool, once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "futures_test_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { BrokenThreadPool, ThreadPoolExecutor } from ${
+        JSON.stringify(FUTURES.href)
+      };
+import { identity } from ${JSON.stringify(TASKS.href)};
+const executor = new ThreadPoolExecutor(3, ${JSON.stringify(TASKS.href)});
+const futures = [1, 2, 3, 4].map((i) => executor.submit(identity, i));
+for (const future of futures) {
+  const exc = await future.exception();
+  console.log(exc instanceof BrokenThreadPool);
+}
+try {
+  executor.submit(identity, 5);
+} catch (exc) {
+  console.log("submit:", exc instanceof BrokenThreadPool);
+}
+`,
+    );
+    // No read permission: a Worker cannot load its own code.
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", `${dir}/main.ts`],
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    assert.equal(out, "true\ntrue\ntrue\ntrue\nsubmit: true\n");
+    // Deno prints each dead Worker's error: one or two, not one per call.
+    assert.ok(err.split("Requires read access").length - 1 <= 2, err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
