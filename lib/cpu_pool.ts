@@ -43,14 +43,19 @@ export interface PoolOptions {
   scale: number;
 }
 
-/** An executor that says how many workers it started. */
-export type CountingExecutor = Executor & { readonly workersCreated: number };
+/** An executor that says how many workers it may start, and has started. */
+export type CountingExecutor = Executor & {
+  readonly maxWorkers: number;
+  readonly workersCreated: number;
+};
 
 /**
  * Runs each call on the main thread as it is submitted, so that the
  * scripts' `main` can time their jobs in a plain loop, without a pool.
  */
 export class MainThreadExecutor extends Executor {
+  /** None: every call runs on the main thread. */
+  readonly maxWorkers = 0;
   /** None: every call runs on the main thread. */
   readonly workersCreated = 0;
 

@@ -48,8 +48,8 @@ export function check(n: bigint): PrimeResult {
 
 /** How the first line names the workers of each pool. */
 const WORKERS_OF = {
-  process: (workers: number) => `with ${workers} processes`,
-  thread: (workers: number) => `with ${workers} threads`,
+  process: (maxWorkers: number) => `with ${maxWorkers} processes`,
+  thread: (maxWorkers: number) => `with ${maxWorkers} threads`,
   main: () => "on the main thread",
 };
 
@@ -59,14 +59,17 @@ const WORKERS_OF = {
  * @param options the pool and its size, from `parseArgs`.
  */
 export async function main(options: PoolOptions): Promise<void> {
-  const workers = WORKERS_OF[options.pool](options.workers);
-  console.log(`Checking ${NUMBERS.length} numbers ${workers}:`);
-
-  const t0 = performance.now();
-
-  const numbers = NUMBERS.toSorted((a, b) => a < b ? 1 : a > b ? -1 : 0); // largest first
+  let t0;
   {
     await using executor = newExecutor(options, import.meta.url);
+    const actualWorkers = executor.maxWorkers;
+
+    const workers = WORKERS_OF[options.pool](actualWorkers);
+    console.log(`Checking ${NUMBERS.length} numbers ${workers}:`);
+
+    t0 = performance.now();
+
+    const numbers = NUMBERS.toSorted((a, b) => a < b ? 1 : a > b ? -1 : 0); // largest first
     for await (const { n, prime, elapsed } of executor.map(check, numbers)) {
       const label = prime ? "P" : " ";
       const seconds = elapsed.toFixed(6).padStart(9);
