@@ -1,7 +1,7 @@
 /**
  * The command line of the CPU-bound scripts (`sha_futures.ts`,
- * `arcfour_futures.ts`), the executor it chooses, the random bytes their
- * jobs work on, and their last line.
+ * `arcfour_futures.ts`, `primes/proc_pool.ts`), the executor it chooses,
+ * the random bytes the crypto jobs work on, and their last line.
  * The book's scripts take one optional argument, the number of workers;
  * here `--threads` runs the same jobs on Workers instead of processes,
  * `--plain` one after the other on the main thread, the baseline both
@@ -43,14 +43,19 @@ export interface PoolOptions {
   scale: number;
 }
 
-/** An executor that says how many workers it started. */
-export type CountingExecutor = Executor & { readonly workersCreated: number };
+/** An executor that says how many workers it may start, and has started. */
+export type CountingExecutor = Executor & {
+  readonly maxWorkers: number;
+  readonly workersCreated: number;
+};
 
 /**
  * Runs each call on the main thread as it is submitted, so that the
  * scripts' `main` can time their jobs in a plain loop, without a pool.
  */
 export class MainThreadExecutor extends Executor {
+  /** None: every call runs on the main thread. */
+  readonly maxWorkers = 0;
   /** None: every call runs on the main thread. */
   readonly workersCreated = 0;
 
@@ -72,7 +77,18 @@ export class MainThreadExecutor extends Executor {
   async shutdown(): Promise<void> {}
 }
 
-const USAGE = "[-h] [--threads | --plain] [--scale N] [WORKERS]";
+/** What differs between the command lines of the CPU scripts. */
+export interface CommandLine {
+  /** What the script does, for `-h`. */
+  description: string;
+  /** Whether it takes `--scale N`: jobs of random bytes do, the book's fixed numbers not. */
+  scale: boolean;
+}
+
+const CRYPTO: CommandLine = {
+  description: "Run 12 CPU-bound jobs on a pool of processes, and time them.",
+  scale: true,
+};
 
 /** The permissions each pool needs to start its workers. */
 function poolNeeds(pool: PoolKind): Deno.PermissionDescriptor[] {
@@ -95,25 +111,43 @@ function poolNeeds(pool: PoolKind): Deno.PermissionDescriptor[] {
  * that the pool needs and lacks one line and exit 1.
  *
  * @param argv the arguments, without the script's name.
+ * @param commandLine what the script's help says, and whether it takes
+ * `--scale`: by default those of the crypto scripts.
  * @returns the pool to run the jobs on, and its size.
  */
-export async function parseArgs(argv: string[]): Promise<PoolOptions> {
-  const options = await parsePoolOptions(argv)
-    .catch((exc) => usageExit(exc, USAGE));
+export async function parseArgs(
+  argv: string[],
+  commandLine: CommandLine = CRYPTO,
+): Promise<PoolOptions> {
+  const scale = commandLine.scale ? " [--scale N]" : "";
+  const usage = `[-h] [--threads | --plain]${scale} [WORKERS]`;
+  const options = await parsePoolOptions(argv, usage, commandLine)
+    .catch((exc) => usageExit(exc, usage));
   exitOnMissingPermission(...poolNeeds(options.pool));
   return options;
 }
 
 /** The pool options of `argv`, or a `UsageError`. */
-async function parsePoolOptions(argv: string[]): Promise<PoolOptions> {
+async function parsePoolOptions(
+  argv: string[],
+  usage: string,
+  commandLine: CommandLine,
+): Promise<PoolOptions> {
   const program = (await argumentParser())
-    .usage(USAGE)
-    .description("Run 12 CPU-bound jobs on a pool of processes, and time them.")
+    .usage(usage)
+    .description(commandLine.description)
     .argument("[WORKERS]", "the most workers to start (default: the CPUs)")
     .option("--threads", "run the jobs on Workers instead of processes")
-    .option("--plain", "run the jobs one by one on the main thread")
-    .option("--scale <N>", "make each job N times the book's size", integer, 1);
-  const { threads, plain, scale } = parseCommandLine(program, argv);
+    .option("--plain", "run the jobs one by one on the main thread");
+  if (commandLine.scale) {
+    program.option(
+      "--scale <N>",
+      "make each job N times the book's size",
+      integer,
+      1,
+    );
+  }
+  const { threads, plain, scale = 1 } = parseCommandLine(program, argv);
   if (scale < 1) throw new UsageError("--scale N must be >= 1");
   const [workers] = program.args;
   if (workers !== undefined && !/^[1-9]\d*$/.test(workers)) {
