@@ -20,7 +20,8 @@ import { type Baseline, serve } from "./scenarios.ts";
 /** Each edition's folders: the flags scripts, the CPU scripts beside them. */
 const EDITIONS = {
   1: {
-    flags: "17-futures/countries",
+    // Also the folder updated for Python 3.7, where asyncio runs.
+    flags: /17-futures(-py3\.7)?\/countries$/,
     cpu: "crypto",
     cpuScripts: ["sha_futures.py", "arcfour_futures.py"],
     // The first edition's scripts save there but do not make the folder.
@@ -28,7 +29,7 @@ const EDITIONS = {
     read: parseStatus,
   },
   2: {
-    flags: "20-executors/getflags",
+    flags: /20-executors\/getflags$/,
     cpu: "primes",
     cpuScripts: ["proc_pool.py"],
     saveDir: "downloaded",
@@ -120,13 +121,11 @@ export async function loadBook(
     warn(`*** --book ${dir}: no such folder; the book's rows are left out.`);
     return none;
   }
-  const edition = ([1, 2] as const).find((e) =>
-    dir.endsWith(EDITIONS[e].flags)
-  );
+  const edition = ([1, 2] as const).find((e) => EDITIONS[e].flags.test(dir));
   if (!edition) {
     warn(
-      `*** --book ${dir}: not ${EDITIONS[1].flags} nor ` +
-        `${EDITIONS[2].flags}; the book's rows are left out.`,
+      `*** --book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
+        "of the book's code; the book's rows are left out.",
     );
     return none;
   }
