@@ -16,21 +16,9 @@
 
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
-import type { Run } from "./runs.ts";
-import type { Case } from "./scenarios.ts";
-import type { Row } from "./table.ts";
-
-/** One request of a `--trace` file: epoch milliseconds and HTTP status or "error". */
-export interface TraceLine {
-  /** The country code. */
-  cc: string;
-  /** When the request started, epoch ms. */
-  start: number;
-  /** When it ended, epoch ms. */
-  end: number;
-  /** Its HTTP status, or "error" when there was none. */
-  outcome: number | "error";
-}
+import type { TraceLine } from "../lib/trace.ts";
+import { type Case, isBaseline, scenarioLabel } from "./scenarios.ts";
+import { idealTime, medianTime } from "./table.ts";
 
 /** A point of a completion curve: seconds since the first request, downloads done. */
 export interface CurvePoint {
@@ -40,32 +28,16 @@ export interface CurvePoint {
   done: number;
 }
 
-/** One line of a panel. */
-export interface ChartSeries {
-  /** The script, which picks the colour. */
-  script: string;
-  /** Its completion curve. */
-  points: CurvePoint[];
-}
-
-/** A time marked across a panel: an ideal time, the curl floor. */
-export interface ChartRule {
-  /** Seconds since the first request. */
-  t: number;
-  /** What the time is, e.g. "ideal 0.5 s". */
-  label: string;
-}
-
-/** One panel: a scenario, its lines and its marked times. */
+/** One panel: a scenario, a line per script, times marked across it. */
 export interface ChartPanel {
   /** The scenario, e.g. "DELAY -e -m 30". */
   title: string;
   /** Smaller text after the title, e.g. the concurrency of each script. */
   subtitle: string;
-  /** A line per script. */
-  series: ChartSeries[];
-  /** Times marked across the panel. */
-  rules: ChartRule[];
+  /** A line per script, which picks its colour. */
+  series: { script: string; points: CurvePoint[] }[];
+  /** Times marked across the panel: an ideal time, a baseline's median. */
+  rules: { t: number; label: string }[];
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -78,7 +50,6 @@ export const SCRIPT_COLORS: Readonly<Record<string, string>> = {
   sequential: "#4269d0",
   threadpool: "#ff725c",
   asyncio: "#3ca951",
-  curl: "#6b6b6b",
 };
 
 /** The completion curve of a trace: a step per request end, from (0, 0). */
@@ -91,50 +62,33 @@ export function completionCurve(trace: TraceLine[]): CurvePoint[] {
   return [{ t: 0, done: 0 }, ...ends.map((t, i) => ({ t, done: i + 1 }))];
 }
 
-/** The chart's panels: per scenario, the traced run of each script. */
-export function chartPanels(
-  rows: Row[],
-  cases: Case[],
-  traced: (Run | undefined)[],
-): ChartPanel[] {
-  const panels = new Map<string, ChartPanel>();
-  cases.forEach((c, i) => {
-    const row = rows[i];
-    const panel = panels.get(row.scenario) ??
-      { title: row.scenario, subtitle: "", series: [], rules: [] };
-    panels.set(row.scenario, panel);
-    if (c.script === "curl" || c.script === "floor") {
-      const name = c.script === "curl" ? "curl" : "Worker floor";
-      panel.rules.push({
-        t: row.median,
-        label: `${name} ${fmtSeconds(row.median)}`,
-      });
-      return;
+/** The chart's panels: per scenario, the traced run of each script, a rule per baseline. */
+export function chartPanels(cases: Case[]): ChartPanel[] {
+  const scenarios = [...new Set(cases.map((c) => c.scenario))];
+  return scenarios.map((scenario) => {
+    const mine = cases.filter((c) => c.scenario === scenario);
+    const scripts = mine.filter((c) => !isBaseline(c.runner));
+    const rules = mine.filter((c) => isBaseline(c.runner)).map((c) => ({
+      t: medianTime(c),
+      label: `${c.runner.label} ${fmtSeconds(medianTime(c))}`,
+    }));
+    for (const t of new Set(scripts.map(idealTime))) {
+      if (t) rules.push({ t, label: `ideal ${fmtSeconds(t)}` });
     }
-    const trace = traced[i]?.trace ?? [];
-    panel.series.push({ script: c.script, points: completionCurve(trace) });
-    if (row.ideal && !panel.rules.some((rule) => rule.t === row.ideal)) {
-      panel.rules.push({
-        t: row.ideal,
-        label: `ideal ${fmtSeconds(row.ideal)}`,
-      });
-    }
+    const concurrency = scripts.map((c) =>
+      `${c.runner.label} ${c.runs[0].concurrency}`
+    );
+    return {
+      title: scenarioLabel(scenario),
+      subtitle: `${scripts[0]?.runs[0].codes} codes · concurrent requests: ` +
+        concurrency.join(", ") + " · dot: last one",
+      series: scripts.map((c) => ({
+        script: c.runner.id,
+        points: completionCurve(c.traced?.trace ?? []),
+      })),
+      rules,
+    };
   });
-  for (const panel of panels.values()) {
-    panel.subtitle = concurrencies(panel, rows);
-  }
-  return [...panels.values()];
-}
-
-/** "676 codes · concurrent requests: sequential 1, threadpool 30 · dot: last one". */
-function concurrencies(panel: ChartPanel, rows: Row[]): string {
-  const mine = rows.filter((row) =>
-    row.scenario === panel.title && row.script !== "curl" &&
-    row.script !== "floor"
-  );
-  const concurrency = mine.map((row) => `${row.script} ${row.concurrency}`);
-  return `${mine[0]?.codes} codes · concurrent requests: ` +
-    concurrency.join(", ") + " · dot: last one";
 }
 
 /** Seconds for a label: "0.14 s", "13 s". */

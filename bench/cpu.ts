@@ -3,21 +3,21 @@
  * `sha_futures.ts` and `arcfour_futures.ts`, each run in a plain loop on the
  * main thread, on 1 and 2 Workers and on 1 and 2 processes, at the book's
  * job sizes and at `SCALE` times them; a row per script and size, with the
- * three ratios that issue 10 sets targets for.
+ * ratios of 2 workers to 1, and the book's own scripts in the modes they
+ * have.
  *
  * @module
  */
 
-import { repoPath, tempDir } from "../tools/harness.ts";
-import { type MemoryMethod, runMeasured } from "./memory.ts";
-import { median } from "./table.ts";
-
-/** The CPU scripts, by file name. */
-export const CPU_SCRIPTS = ["sha_futures.ts", "arcfour_futures.ts"] as const;
+import { repoPath, tempDir } from "../tools/files.ts";
+import { denoArgv } from "../tools/process.ts";
+import { measure, type RunContext, type Setup } from "./runs.ts";
+import { median, pairedMedian } from "./stats.ts";
+import { checkCell, markdownTable } from "./table.ts";
 
 /**
- * How much bigger the jobs of each script's second row are: a job then
- * takes 0.1-0.3 s here, still less than the book's 1-2 s in CPython.
+ * How much bigger the jobs of each script's second row are: big enough that
+ * handing a job to a pool costs little beside it.
  */
 export const SCALE = 32;
 
@@ -33,63 +33,57 @@ export const MODES = {
 /** One of the five ways to run the jobs. */
 export type Mode = keyof typeof MODES;
 
-/** What issue 10 asks of 2 workers on 2 cores. */
-export const TARGETS = {
-  /** 2 Workers' time over 1 Worker's, at most. */
-  workers: 0.60,
-  /** 2 processes' time over 1 process's, at most. */
-  processes: 0.65,
-  /** 2 Workers' time over half the plain loop's, minus 1, under. */
-  overhead: 0.15,
-};
+const ALL_MODES = Object.keys(MODES) as Mode[];
 
-/** The runs of one script at one scale, and what they give. */
-export interface CpuRow {
-  /** The script's file name. */
-  script: string;
-  /** How many times the book's size each job is. */
-  scale: number;
-  /** The elapsed times each mode printed, a round each; NaN for a failed run. */
-  times: Record<Mode, number[]>;
-  /** Their medians. */
-  median: Record<Mode, number>;
-  /** 2 Workers / 1 Worker, the median of the rounds'. */
-  workersRatio: number;
-  /** 2 processes / 1 process, the median of the rounds'. */
-  processesRatio: number;
-  /** 2 Workers / (plain / 2) - 1, the median of the rounds': what the pool adds to a perfect split. */
-  overhead: number;
-  /** What went wrong in the runs; empty when they were sound. */
-  problems: string[];
-}
+/** The ratios of the table, each with what 2 workers on 2 cores should reach. */
+const RATIOS = [
+  {
+    id: "workersRatio",
+    head: "2 Workers / 1 Worker (≤ 0.60)",
+    of: ["2 Workers", "1 Worker"],
+    cell: (r: number) => [r.toFixed(2), r <= 0.60],
+  },
+  {
+    id: "processesRatio",
+    head: "2 processes / 1 process (≤ 0.65)",
+    of: ["2 processes", "1 process"],
+    cell: (r: number) => [r.toFixed(2), r <= 0.65],
+  },
+  {
+    // What the pool adds to a perfect split of the plain loop.
+    id: "overhead",
+    head: "pool overhead (< 15 %)",
+    of: ["2 Workers", "plain"],
+    fn: (a: number, b: number) => a / (b / 2) - 1,
+    cell: (r: number) => [`${(r * 100).toFixed(0)} %`, r < 0.15],
+  },
+] as const;
 
-/** How the bench runs the scripts, and tells where it is. */
-export interface CpuSetup {
-  /** Runs per mode. */
-  repeat: number;
-  /** The scales to run: 1 is the book's size. */
-  scales: number[];
-  /** The bench's memory method: only its way to run (and kill) a child is used. */
-  method: MemoryMethod;
-  /** Parent of the folder the scripts run from; the system's temp folder if undefined. */
-  workdir?: string;
-  /** Aborting it kills the run under way, and the processes it started. */
-  signal: AbortSignal;
-  /** Shows where the bench is. */
-  progress(text: string): void;
+/** What prints the workers and the time of a run. */
+export type Status = { workers: number; elapsed: number } | undefined;
+
+/**
+ * A CPU-bound script, ours or the book's: its name in the table, its modes,
+ * whether it takes `--scale` (else it runs at the book's size only), its
+ * command line, and what reads its output (undefined when it is not that).
+ */
+export interface CpuScript {
+  label: string;
+  modes: readonly Mode[];
+  scaled: boolean;
+  command(mode: Mode, scale: number): string[];
+  read(stdout: string): Status;
 }
 
 /**
  * Reads a CPU script's output: 12 job lines, then `N workers, elapsed
- * time: 1.23s`.
+ * time: 1.23s`, as ours and the book's first edition print.
  *
  * @param stdout what the script printed
  * @returns the workers and seconds of the last line, or undefined when the
  *   output is not that
  */
-export function parseStatus(
-  stdout: string,
-): { workers: number; elapsed: number } | undefined {
+export function parseStatus(stdout: string): Status {
   const lines = stdout.trimEnd().split("\n");
   const match = /^(\d+) workers, elapsed time: (\d+\.\d+)s$/.exec(
     lines.at(-1) ?? "",
@@ -98,25 +92,58 @@ export function parseStatus(
   return { workers: Number(match[1]), elapsed: Number(match[2]) };
 }
 
-/** Runs `script` once in `mode` from `cwd`; returns its time, or a problem. */
+/** One of our CPU scripts, run with `deno run -A`. */
+function ourScript(file: string): CpuScript {
+  return {
+    label: file,
+    modes: ALL_MODES,
+    scaled: true,
+    command: (mode, scale) =>
+      denoArgv(["run", repoPath(file), ...MODES[mode].args], ["-A"])
+        .concat("--scale", String(scale)),
+    read: parseStatus,
+  };
+}
+
+/** Our CPU scripts. */
+export const CPU_SCRIPTS: CpuScript[] = [
+  ourScript("sha_futures.ts"),
+  ourScript("arcfour_futures.ts"),
+];
+
+/**
+ * A row of the CPU table, and of the JSON: a script at a scale (how many
+ * times the book's size each job is), the times of each of its modes, a
+ * round each (NaN for a failed run), their medians, the medians of the
+ * rounds' ratios by id (NaN when a mode is missing), what went wrong.
+ */
+export interface CpuRow {
+  script: string;
+  scale: number;
+  times: Partial<Record<Mode, number[]>>;
+  median: Partial<Record<Mode, number>>;
+  ratios: Record<string, number>;
+  problems: string[];
+}
+
+/** How the bench runs the scripts: runs per mode, scales, and where it says where it is (`progress`) and what it leaves out (`warn`). */
+export interface CpuSetup extends Setup {
+  repeat: number;
+  scales: number[];
+  signal: AbortSignal;
+  progress(text: string): void;
+  warn(text: string): void;
+}
+
+/** Runs `script` once in `mode`; returns its time, or a problem. */
 async function runOnce(
-  script: string,
+  script: CpuScript,
   scale: number,
   mode: Mode,
-  cwd: string,
-  { method, signal }: CpuSetup,
+  ctx: RunContext,
 ): Promise<number | string> {
-  const cmd = [
-    Deno.execPath(),
-    "run",
-    "-A",
-    repoPath(script),
-    ...MODES[mode].args,
-    "--scale",
-    String(scale),
-  ];
-  const out = await runMeasured(cmd, cwd, method, signal);
-  const status = parseStatus(out.stdout);
+  const out = await measure(script.command(mode, scale), ctx);
+  const status = script.read(out.stdout);
   if (out.code !== 0 || !status) {
     const last = out.stderr.trim().split("\n").at(-1) ?? "";
     return `exit status ${out.code}, no status line: ${last}`;
@@ -128,98 +155,72 @@ async function runOnce(
 }
 
 /**
- * Runs every script at every scale in every mode, `repeat` times, in
- * rounds: a slow spell of the machine then weighs on every mode alike.
- * One run of each script first, in each pool, so that no timed run pays
- * for transpiling.
+ * Runs every script at every scale in each of its modes, `repeat` times, in
+ * rounds: a slow spell of the machine then weighs on every mode alike. One
+ * run of each script first, in each pool (on 2 workers, the shorter), so
+ * that no timed run pays for transpiling; a script that fails it is left
+ * out, with a line.
  *
+ * @param scripts what to run
  * @param setup how many runs, which scales, how to run and to report
  * @returns a row per script and scale
  * @throws the reason of `signal` when it was aborted
  */
-export async function runCpu(setup: CpuSetup): Promise<CpuRow[]> {
+export async function runCpu(
+  scripts: CpuScript[],
+  setup: CpuSetup,
+): Promise<CpuRow[]> {
   await using dir = await tempDir({
     prefix: "flags2-bench-",
     dir: setup.workdir,
   });
-  setup.progress("cpu: warming up");
-  for (const script of CPU_SCRIPTS) {
-    await runOnce(script, 1, "1 Worker", dir.path, setup);
-    await runOnce(script, 1, "1 process", dir.path, setup);
+  const ctx = { ...setup, cwd: dir.path };
+  const sound: CpuScript[] = [];
+  for (const script of scripts) {
+    setup.progress(`cpu: warming up ${script.label}`);
+    const pools = script.modes.filter((mode) => MODES[mode].workers === 2);
+    const results = [];
+    for (const mode of pools) results.push(await runOnce(script, 1, mode, ctx));
+    const problem = results.find((r) => typeof r === "string");
+    if (problem) setup.warn(`*** ${script.label} left out: ${problem}`);
+    else sound.push(script);
   }
-  const rows = CPU_SCRIPTS.flatMap((script) =>
-    setup.scales.map((scale) => ({
+  const rows = sound.flatMap((script) =>
+    (script.scaled ? setup.scales : [1]).map((scale) => ({
       script,
       scale,
-      times: mapModes((): number[] => []),
+      times: {} as Partial<Record<Mode, number[]>>,
       problems: [] as string[],
     }))
   );
   for (let r = 1; r <= setup.repeat; r++) {
     for (const row of rows) {
-      for (const mode of Object.keys(MODES) as Mode[]) {
-        setup.progress(`cpu: ${row.script} ×${row.scale} ${mode} run ${r}`);
-        const time = await runOnce(
-          row.script,
-          row.scale,
-          mode,
-          dir.path,
-          setup,
-        );
-        if (typeof time === "number") row.times[mode].push(time);
-        else {
-          row.times[mode].push(NaN);
+      for (const mode of row.script.modes) {
+        const what = `${row.script.label} ×${row.scale} ${mode} run ${r}`;
+        setup.progress(`cpu: ${what}`);
+        const time = await runOnce(row.script, row.scale, mode, ctx);
+        const times = row.times[mode] ??= [];
+        times.push(typeof time === "number" ? time : NaN);
+        if (typeof time === "string") {
           row.problems.push(`${mode} run ${r}: ${time}`);
         }
       }
     }
   }
-  return rows.map((row) => {
-    const t = row.times;
-    return {
-      ...row,
-      median: mapModes((mode) => finiteMedian(t[mode])),
-      workersRatio: pairedMedian(
-        t["2 Workers"],
-        t["1 Worker"],
-        (a, b) => a / b,
-      ),
-      processesRatio: pairedMedian(
-        t["2 processes"],
-        t["1 process"],
-        (a, b) => a / b,
-      ),
-      overhead: pairedMedian(
-        t["2 Workers"],
-        t.plain,
-        (a, b) => a / (b / 2) - 1,
-      ),
-    };
-  });
-}
-
-/** The median of the numbers that are not NaN. */
-function finiteMedian(values: number[]): number {
-  return median(values.filter(Number.isFinite));
-}
-
-/**
- * The median of `fn(a[r], b[r])` over the rounds r. This VM's speed drifts
- * by up to half over minutes, so two runs compare best within a round.
- */
-function pairedMedian(
-  a: number[],
-  b: number[],
-  fn: (a: number, b: number) => number,
-): number {
-  return finiteMedian(a.map((x, r) => fn(x, b[r])));
-}
-
-/** A record of `fn(mode)` for every mode. */
-function mapModes<T>(fn: (mode: Mode) => T): Record<Mode, T> {
-  return Object.fromEntries(
-    (Object.keys(MODES) as Mode[]).map((mode) => [mode, fn(mode)]),
-  ) as Record<Mode, T>;
+  return rows.map(({ script, scale, times: t, problems }) => ({
+    script: script.label,
+    scale,
+    times: t,
+    median: Object.fromEntries(
+      Object.entries(t).map(([mode, times]) => [mode, median(times)]),
+    ),
+    ratios: Object.fromEntries(RATIOS.map((ratio) => {
+      const [a, b] = ratio.of.map((mode) => t[mode]);
+      const fn = "fn" in ratio ? ratio.fn : (a: number, b: number) => a / b;
+      return [ratio.id, a && b ? pairedMedian(a, b, fn) : NaN];
+    })),
+    problems,
+  }));
 }
 
 /**
@@ -231,40 +232,24 @@ function mapModes<T>(fn: (mode: Mode) => T): Record<Mode, T> {
  * @returns the table, with a line above it
  */
 export function cpuTable(rows: CpuRow[], repeat: number): string {
-  const modes = Object.keys(MODES) as Mode[];
-  const head = [
-    "script",
-    "job size",
-    ...modes.map((mode) => `${mode} s`),
-    `2 Workers / 1 Worker (≤ ${TARGETS.workers.toFixed(2)})`,
-    `2 processes / 1 process (≤ ${TARGETS.processes.toFixed(2)})`,
-    `pool overhead (< ${TARGETS.overhead * 100} %)`,
-    "check",
-  ];
-  const mark = (ok: boolean) => ok ? "✓" : "✗";
+  const head = ["script", "job size", ...ALL_MODES.map((mode) => `${mode} s`)];
+  head.push(...RATIOS.map((ratio) => ratio.head), "check");
   const lines = rows.map((row) => [
     row.script,
     row.scale === 1 ? "book's" : `×${row.scale}`,
-    ...modes.map((mode) => row.median[mode].toFixed(2)),
-    `${row.workersRatio.toFixed(2)} ${
-      mark(row.workersRatio <= TARGETS.workers)
-    }`,
-    `${row.processesRatio.toFixed(2)} ${
-      mark(row.processesRatio <= TARGETS.processes)
-    }`,
-    `${(row.overhead * 100).toFixed(0)} % ${
-      mark(row.overhead < TARGETS.overhead)
-    }`,
-    row.problems.length ? `**${row.problems.join("; ")}**` : "ok",
+    ...ALL_MODES.map((mode) => row.median[mode]?.toFixed(2) ?? ""),
+    ...RATIOS.map((ratio) => {
+      const value = row.ratios[ratio.id];
+      const [text, ok] = ratio.cell(value);
+      return Number.isNaN(value) ? "" : `${text} ${ok ? "✓" : "✗"}`;
+    }),
+    checkCell(row.problems),
   ]);
-  const align = head.map((_, i) =>
-    i < 2 || i === head.length - 1 ? "---" : "--:"
-  );
   return [
     `CPU-bound scripts: median of ${repeat} run(s) of the elapsed time each ` +
     "script prints, in rounds (each mode once a round); the ratios are the " +
     "medians of the rounds' ratios; pool overhead = 2 Workers / (plain / 2) - 1.",
     "",
-    ...[head, align, ...lines].map((cells) => `| ${cells.join(" | ")} |`),
+    markdownTable(head, lines),
   ].join("\n");
 }

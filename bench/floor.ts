@@ -3,8 +3,7 @@
  * its own. The same `ThreadPoolExecutor`, `submit` and `asCompleted` as
  * `flags2_threadpool.ts` against DELAY, but each task only sleeps 0.5 s
  * (DELAY's delay): no request, no file. The bench runs it as a fresh
- * subprocess, timed the same way as the scripts, so that the threadpool's
- * DELAY rows can be read as a ratio to it.
+ * subprocess, timed like the scripts, and reads the one JSON line it prints.
  *
  * ```sh
  * deno run -A bench/floor.ts -m 1000    # 676 tasks on at most 676 Workers
@@ -14,45 +13,32 @@
  * @module
  */
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { asCompleted, ThreadPoolExecutor } from "../futures.ts";
+import { integer } from "../lib/cli.ts";
 import { PRESETS } from "../slow_server.ts";
-import { ReportError } from "../tools/report.ts";
+import type { Report } from "../tools/report.ts";
 import { sleep } from "./floor_tasks.ts";
 
 /** Where the Workers find `sleep`. */
 const TASKS_MODULE = import.meta.resolve("./floor_tasks.ts");
-/** The threadpool script's default and maximum `-m`. */
-const DEFAULT_WORKERS = 30;
+/** The threadpool script's maximum `-m`. */
 const MAX_WORKERS = 1000;
-/** `-e`: every code AA ... ZZ. */
-const EVERY = 26 * 26;
 const SLEEP_MS = PRESETS.DELAY.delay * 1000;
 
-/** What a run of the floor printed. */
-export interface FloorReport {
-  /** Seconds from just before the pool was made to just after it shut down. */
-  elapsed: number;
-  /** How many tasks were submitted. */
-  tasks: number;
-  /** The pool's `maxWorkers`. */
-  maxWorkers: number;
-  /** How many tasks completed. */
-  done: number;
+/**
+ * What a run of the floor prints, as JSON: a flags script's report, where
+ * a task that did not complete is lost, as a download would be.
+ */
+export interface FloorReport extends Report {
+  /** The most tasks that ran at once. */
+  peak: number;
   /** How many Workers the pool created. */
   workersCreated: number;
-  /** The most tasks that ran at once. */
-  peakRunning: number;
 }
 
-/** What the pool did. */
-type PoolCounts = Pick<FloorReport, "done" | "workersCreated" | "peakRunning">;
-
-/** Submits `tasks` sleeps to a pool of `maxWorkers`, counts them as they complete. */
-async function sleepMany(
-  tasks: number,
-  maxWorkers: number,
-): Promise<PoolCounts> {
+/** Submits `tasks` sleeps to a pool of `maxWorkers`; counts them as they complete. */
+async function sleepMany(tasks: number, maxWorkers: number) {
   await using executor = new ThreadPoolExecutor(maxWorkers, TASKS_MODULE);
   const futures = Array.from(
     { length: tasks },
@@ -67,64 +53,33 @@ async function sleepMany(
   return { done, workersCreated, peakRunning };
 }
 
-/**
- * Reads back what `main` printed.
- *
- * @param stdout the floor's standard output
- * @returns its numbers
- * @throws {ReportError} when a line is missing
- */
-export function parseFloor(stdout: string): FloorReport {
-  const count = (pattern: RegExp) => {
-    const match = pattern.exec(stdout);
-    if (!match) throw new ReportError(`no line ${pattern}`);
-    return Number(match[1]);
-  };
-  return {
-    elapsed: count(/^Elapsed time: (\d+\.\d+)s$/m),
-    tasks: count(/^Worker floor: (\d+) tasks? of /m),
-    maxWorkers: count(/^(\d+) Workers? at most\.$/m),
-    done: count(/^(\d+) tasks? done\.$/m),
-    workersCreated: count(/^(\d+) Workers? created,/m),
-    peakRunning: count(/at most (\d+) tasks? running at once\.$/m),
-  };
-}
-
-/** Parses `-m N` and `-n N`: an integer >= 1. */
-function positive(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) {
-    throw new InvalidArgumentError("must be an integer >= 1");
-  }
-  return n;
-}
-
 /** Runs the pool once and prints its report. */
 async function main(args: string[]): Promise<void> {
   const options = new Command()
     .name("bench/floor.ts")
     .description("Time the threadpool's pool alone: tasks that only sleep.")
-    .option("-m, --max_req <N>", "most Workers", positive, DEFAULT_WORKERS)
-    .option("-n, --tasks <N>", "tasks", positive, EVERY)
+    .option("-m, --max_req <N>", "most Workers", integer, 30)
+    .option("-n, --tasks <N>", "tasks", integer, 26 * 26)
     .parse(args, { from: "user" })
     .opts<{ max_req: number; tasks: number }>();
   const tasks = options.tasks;
   // As the scripts do: no more Workers than tasks, nor than their maximum.
   const maxWorkers = Math.min(options.max_req, MAX_WORKERS, tasks);
-  console.log(
-    `Worker floor: ${tasks} tasks of ${SLEEP_MS / 1000} s, no network.`,
-  );
-  console.log(`${maxWorkers} Workers at most.`);
   const t0 = performance.now();
   const counts = await sleepMany(tasks, maxWorkers);
   const elapsed = (performance.now() - t0) / 1000;
-  console.log("-".repeat(20));
-  console.log(`${counts.done} tasks done.`);
-  console.log(
-    `${counts.workersCreated} Workers created, ` +
-      `at most ${counts.peakRunning} tasks running at once.`,
-  );
-  console.log(`Elapsed time: ${elapsed.toFixed(2)}s`);
+  const { done, workersCreated, peakRunning } = counts;
+  const report: FloorReport = {
+    elapsed,
+    codes: tasks,
+    concurrency: maxWorkers,
+    ok: done,
+    notFound: 0,
+    errors: 0,
+    peak: peakRunning,
+    workersCreated,
+  };
+  console.log(JSON.stringify(report));
   // As the scripts do: tearing down a hundred terminated Workers takes seconds.
   Deno.exit(0);
 }

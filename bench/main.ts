@@ -1,21 +1,23 @@
 /**
  * `deno task bench`: times the three flag downloaders against in-process
- * LOCAL, DELAY and ERROR servers, as a reader would run them, and prints a
- * Markdown table ready for README.md; writes the results as JSON and a chart
- * of downloads completed over time as SVG.
+ * LOCAL, DELAY and ERROR servers, as a reader would run them, beside their
+ * baselines (curl, the Worker floor, with `--book` the book's own scripts),
+ * and the CPU-bound scripts; prints Markdown tables ready for README.md,
+ * writes the results as JSON and a chart of downloads over time as SVG.
  *
  * ```sh
  * deno task bench                            # every scenario, 3 runs each
  * deno task bench --quick                    # 1 run of a subset
  * deno task bench --scenario delay-m30 --repeat 5
+ * deno task bench --book ../example-code/17-futures/countries
  * ```
  *
  * Each run gets a fresh server (its peak of requests held at once counts
- * from its start) and a fresh temporary working directory (on the tmpfs
- * `/dev/shm` when there is one, see `--workdir`), where the script writes
- * `downloads/`. The timed runs are plain, and go in rounds: each
- * script of a scenario once a round. One more run of each script, with
- * `--trace`, draws its line of the chart and is checked like the others.
+ * from its start) and a fresh working folder, on the tmpfs `/dev/shm` when
+ * there is one, so that every run writes its flags alike. The timed runs
+ * are plain, and go in rounds: each row of a scenario once a round, so that
+ * a slow spell of the machine weighs on all of them alike. One more run of
+ * each script, with `--trace`, draws its line of the chart.
  *
  * Ctrl-C stops the run under way (its script and every process that script
  * started), its server and its folder, and exits with status 130.
@@ -25,26 +27,32 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { listenForCtrlC } from "../lib/interrupt.ts";
-import { isFile, isFolder } from "../tools/harness.ts";
+import { isFile, isFolder, tempDir } from "../tools/files.ts";
+import { type Book, loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
-import { type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
-import { describeMemory, type MemoryMethod, memoryMethod } from "./memory.ts";
-import { CURL, type Run, runOnce, type Setup, warmUp } from "./runs.ts";
+import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
+import {
+  describeMemory,
+  type MemoryMethod,
+  memoryMethod,
+  type Run,
+  type Setup,
+} from "./runs.ts";
 import {
   type Case,
+  CURL,
+  CURL_PATH,
+  FLOOR,
+  isBaseline,
   label,
   pickScenarios,
   planCases,
+  type Runner,
   type Scenario,
   SCENARIOS,
+  WARM_UP,
 } from "./scenarios.ts";
-import {
-  addFloorRatios,
-  machine,
-  markdownTable,
-  preamble,
-  summarize,
-} from "./table.ts";
+import { flagsTable, machine, preamble, summarize } from "./table.ts";
 
 /** A tmpfs on most Linux machines: where the runs work when it is there. */
 const SHM = "/dev/shm";
@@ -58,58 +66,21 @@ interface Options {
   svg: string;
   memory?: MemoryMethod;
   workdir?: string;
+  book?: string;
+  python: string;
 }
 
-/**
- * `/dev/shm` when it is there. On this project's VM, back-to-back runs slow
- * each other's writes to disk: 194 flags took about 10 ms to create on a quiet
- * disk, 40-70 ms during a bench. On a tmpfs every run writes alike.
- */
-async function defaultWorkdir(): Promise<string | undefined> {
-  return await isFolder(SHM) ? SHM : undefined;
-}
-
-/** A line on standard error saying where the bench is. */
-function progress(text: string): void {
-  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
-}
-
-/** A line on standard error that stays, over the progress line if any. */
-function warn(text: string): void {
-  console.error(Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : text);
-}
-
-/** Runs a case once, showing `what` as progress and warning of its problems. */
-async function runReported(
-  c: Case,
-  setup: Setup,
-  signal: AbortSignal,
-  what: string,
-  traced = false,
-): Promise<Run> {
-  progress(what);
-  const run = await runOnce(c, setup, signal, traced);
-  for (const problem of run.problems) warn(`*** ${what}: ${problem}`);
-  return run;
-}
-
-/** Writes `text` to `path`, making its folder first. */
-async function writeOut(path: string, text: string): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(path, text);
+/** Parses an option's value: an integer >= 1. */
+function positive(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) {
+    throw new InvalidArgumentError("must be an integer >= 1");
+  }
+  return n;
 }
 
 /** Parses the command line. */
 function parseOptions(args: string[]): Options {
-  const positive = (text: string) => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || n < 1) {
-      throw new InvalidArgumentError("must be an integer >= 1");
-    }
-    return n;
-  };
   const names = SCENARIOS.map((s) => s.id).join(", ");
   return new Command()
     .name("bench/main.ts")
@@ -135,53 +106,103 @@ function parseOptions(args: string[]): Options {
       `where the runs' temporary folders go (default: ${SHM} if there, ` +
         "else the system's temp folder)",
     )
+    .option(
+      "--book <DIR>",
+      "also run the book's scripts of DIR, 17-futures/countries or " +
+        "20-executors/getflags of a checkout, and its CPU scripts beside it " +
+        "(binds the edition's fixed ports while they run)",
+    )
+    .option("--python <PATH>", "the Python of --book", "python3")
     .option("--json <FILE>", "results as JSON", "bench-results/bench.json")
     .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg")
     .parse(args, { from: "user" })
     .opts<Options>();
 }
 
-/** Every run of the cases: the timed ones per case, and the traced one (none for the floors). */
-interface Runs {
-  results: Run[][];
-  traced: (Run | undefined)[];
+/** A line on standard error saying where the bench is. */
+function progress(text: string): void {
+  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
 }
 
-/** Warms the scripts up, then runs every case `repeat` times in rounds and once traced. */
-async function runAll(
-  scenarios: Scenario[],
-  cases: Case[],
-  repeat: number,
-  setup: Setup,
-  signal: AbortSignal,
-): Promise<Runs> {
-  progress("warming up: one short run of each script");
-  await warmUp(cases.map((c) => c.script), setup.workdir, signal);
-  const results: Run[][] = cases.map(() => []);
-  // In rounds: each case of a scenario once a round, so that a slow spell of
-  // the machine weighs on all of them alike and their ratios hold.
-  for (const scenario of scenarios) {
-    const mine = [...cases.keys()].filter((i) =>
-      cases[i].scenario === scenario
-    );
+/** A line on standard error that stays, over the progress line if any. */
+function warn(text: string): void {
+  console.error(Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : text);
+}
+
+/** A script of ours that fails before the bench has timed anything. */
+export class WarmUpError extends Error {
+  /** The class's name, shown before the message. */
+  override name = "WarmUpError";
+}
+
+/** How the runs are made, and the Ctrl-C that stops them. */
+type Bench = Setup & { signal: AbortSignal };
+
+/** Runs `scenario` with `runner` once, from a fresh folder; shows `what`. */
+async function runOnce(
+  what: string,
+  scenario: Scenario,
+  runner: Runner,
+  bench: Bench,
+  traced = false,
+): Promise<Run> {
+  progress(what);
+  await using dir = await tempDir({
+    prefix: "flags2-bench-",
+    dir: bench.workdir,
+  });
+  return await runner.run(scenario, { ...bench, cwd: dir.path, traced });
+}
+
+/**
+ * Runs each runner once on two codes, so that no timed run pays for
+ * transpiling; a baseline that fails is left out, with a line.
+ *
+ * @returns the cases left
+ * @throws {WarmUpError} when one of our scripts fails
+ */
+async function warmUp(cases: Case[], bench: Bench): Promise<Case[]> {
+  const failed = new Set();
+  for (const runner of new Set(cases.map((c) => c.runner))) {
+    const what = `warming up: ${runner.label}`;
+    const { problems } = await runOnce(what, WARM_UP, runner, bench);
+    if (!problems.length) continue;
+    const why = problems.join("; ");
+    if (!isBaseline(runner)) {
+      throw new WarmUpError(`warm-up of ${runner.label}: ${why}`);
+    }
+    warn(`*** ${runner.label} left out: ${why}`);
+    failed.add(runner);
+  }
+  return cases.filter((c) => !failed.has(c.runner));
+}
+
+/** Runs every case `repeat` times in rounds, then each script once traced. */
+async function runAll(cases: Case[], repeat: number, bench: Bench) {
+  const run = async (c: Case, what: string, traced?: boolean) => {
+    what = `[${cases.indexOf(c) + 1}/${cases.length}] ${label(c)} ${what}`;
+    const result = await runOnce(what, c.scenario, c.runner, bench, traced);
+    for (const problem of result.problems) warn(`*** ${what}: ${problem}`);
+    return result;
+  };
+  for (const scenario of new Set(cases.map((c) => c.scenario))) {
+    const mine = cases.filter((c) => c.scenario === scenario);
     for (let r = 1; r <= repeat; r++) {
-      for (const i of mine) {
-        const what = `[${i + 1}/${cases.length}] ${label(cases[i])} run ${r}`;
-        results[i].push(await runReported(cases[i], setup, signal, what));
-      }
+      for (const c of mine) c.runs.push(await run(c, `run ${r}`));
     }
   }
-  const traced: (Run | undefined)[] = [];
-  for (const [i, c] of cases.entries()) {
-    const what = `[${i + 1}/${cases.length}] ${label(c)} traced run`;
-    traced.push(
-      c.script === "curl" || c.script === "floor"
-        ? undefined
-        : await runReported(c, setup, signal, what, true),
-    );
+  for (const c of cases.filter((c) => !isBaseline(c.runner))) {
+    c.traced = await run(c, "traced run", true);
   }
   warn("all runs done");
-  return { results, traced };
+}
+
+/** Writes `text` to `path`, making its folder first. */
+async function writeOut(path: string, text: string): Promise<void> {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(path, text);
 }
 
 /** Runs the bench. */
@@ -202,26 +223,26 @@ async function main(args: string[]): Promise<void> {
   // --quick picks its subset only when no scenario is named.
   const quick = (options.quick ?? false) && options.scenario.length === 0;
   const repeat = options.repeat ?? (options.quick ? 1 : 3);
-  const cases = planCases(scenarios, quick, await isFile(CURL));
-  const setup: Setup = {
+  const book: Book = options.book
+    ? await loadBook(options.book, options.python, warn)
+    : { flags: [], cpu: [], notes: [] };
+  const baselines = [...(await isFile(CURL_PATH) ? [CURL] : []), FLOOR];
+  let cases = planCases(scenarios, quick, baselines, book.flags);
+  const interrupted = listenForCtrlC();
+  const bench: Bench = {
     method: options.memory ?? await memoryMethod(),
-    workdir: options.workdir ?? await defaultWorkdir(),
+    workdir: options.workdir ?? (await isFolder(SHM) ? SHM : undefined),
+    signal: interrupted,
   };
   const date = new Date();
-
-  const interrupted = listenForCtrlC();
-  let runs: Runs;
   let cpuRows: CpuRow[] = [];
   try {
-    runs = await runAll(scenarios, cases, repeat, setup, interrupted);
+    cases = await warmUp(cases, bench);
+    await runAll(cases, repeat, bench);
     if (cpu) {
-      cpuRows = await runCpu({
-        ...setup,
-        repeat,
-        scales: quick ? [1] : [1, SCALE],
-        signal: interrupted,
-        progress,
-      });
+      const scales = quick ? [1] : [1, SCALE];
+      const cpuSetup = { ...bench, repeat, scales, progress, warn };
+      cpuRows = await runCpu([...CPU_SCRIPTS, ...book.cpu], cpuSetup);
     }
   } catch (exc) {
     if (!interrupted.aborted) throw exc;
@@ -229,38 +250,30 @@ async function main(args: string[]): Promise<void> {
     warn("*** Interrupted: runs stopped, servers and folders removed.");
     Deno.exit(130);
   }
-  const { results, traced } = runs;
-  const rows = cases.map((c, i) => summarize(c, results[i], traced[i]));
-  addFloorRatios(rows);
+  const rows = cases.map((c) => summarize(c, cases));
+  const columns = [
+    ...new Set([CURL, FLOOR, ...book.flags].map((b) => b.ratio.column)),
+  ];
   const info = await machine();
-  console.log(preamble(date, info, repeat, setup));
-  if (rows.length) console.log(markdownTable(rows));
+  console.log(preamble(date, info, repeat, bench, book.notes));
+  if (rows.length) console.log(flagsTable(rows, columns));
   if (cpu) console.log(`\n${cpuTable(cpuRows, repeat)}`);
 
-  await writeOut(
-    options.json,
-    JSON.stringify(
-      {
-        date: date.toISOString(),
-        machine: info,
-        repeat,
-        memory: describeMemory(setup.method),
-        workdir: setup.workdir ?? null,
-        rows,
-        cpu: cpuRows,
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  const results = {
+    date: date.toISOString(),
+    machine: info,
+    repeat,
+    memory: describeMemory(bench.method),
+    workdir: bench.workdir ?? null,
+    rows,
+    cpu: cpuRows,
+  };
+  await writeOut(options.json, JSON.stringify(results, null, 2) + "\n");
   console.error(`\nResults: ${options.json}`);
   if (rows.length) { // none when only cpu ran
     const title = "flags2: downloads completed over time (traced runs), " +
       date.toISOString().slice(0, 10);
-    await writeOut(
-      options.svg,
-      renderChart(title, chartPanels(rows, cases, traced)),
-    );
+    await writeOut(options.svg, renderChart(title, chartPanels(cases)));
     console.error(`Chart:   ${options.svg}`);
   }
   const bad = [...rows, ...cpuRows].filter((row) => row.problems.length);

@@ -1,43 +1,38 @@
 /**
- * One timed run of the bench: a fresh server, a fresh working folder, a
- * script (or curl, or the Worker floor) run as a subprocess the way a
- * reader runs it, and what did not add up.
+ * One measured run of the bench: a child process (a script, curl, the Worker
+ * floor, the book's Python) from a fresh folder, its peak memory, and its
+ * report read back and checked.
  *
  * @module
  */
 
-import { startServer } from "../slow_server.ts";
-import {
-  listDir,
-  LOCALHOST,
-  repoPath,
-  runDeno,
-  runScript,
-  type ScriptName,
-  scriptPath,
-  tempDir,
-} from "../tools/harness.ts";
+import { parseTrace, type TraceLine } from "../lib/trace.ts";
+import { isFile, listDir } from "../tools/files.ts";
+import { decode, killTree, type RunResult } from "../tools/process.ts";
 import { parseReport, type Report } from "../tools/report.ts";
-import type { TraceLine } from "./chart.ts";
-import { parseFloor } from "./floor.ts";
-import { type Measured, type MemoryMethod, runMeasured } from "./memory.ts";
-import { type Case, SERVERS } from "./scenarios.ts";
 
-/** The floor the LOCAL rows are measured against. */
-export const CURL = "/usr/bin/curl";
-const CURL_PARALLEL = 50;
-/** The floor the threadpool's DELAY rows are measured against. */
-const FLOOR = repoPath("bench/floor.ts");
+const TIME = "/usr/bin/time";
 
-/** How every run is made: its memory measure, and where its working folder goes. */
+/** How the peak memory of a child is read: `/usr/bin/time`, or polling `/proc`. */
+export type MemoryMethod = "time" | "proc";
+
+/** How every run is made: its memory method, and where its folder goes (else the system's temp folder). */
 export interface Setup {
-  /** How the peak memory of a run is read. */
   method: MemoryMethod;
-  /** Parent of the runs' temporary folders; the system's temp folder if undefined. */
   workdir?: string;
 }
 
-/** What one run of a script (or of curl, or of the floor) gave. */
+/** What a run is given: its fresh folder, the Ctrl-C that kills all it started, whether to `--trace`. */
+export interface RunContext extends Setup {
+  cwd: string;
+  signal: AbortSignal;
+  traced?: boolean;
+}
+
+/** A finished child, with its peak resident memory in KiB. */
+export type Measured = Omit<RunResult, "signal"> & { memoryKiB: number };
+
+/** What one run gave, besides its report. */
 export interface Run extends Report {
   /** Most requests the server held at once; for the floor, most tasks running at once. */
   peak: number;
@@ -51,24 +46,78 @@ export interface Run extends Report {
   trace: TraceLine[];
 }
 
-/** The numbers of a run that printed no report. */
-const NO_REPORT: Report = {
-  elapsed: NaN,
-  codes: NaN,
-  concurrency: NaN,
-  ok: NaN,
-  notFound: NaN,
-  errors: NaN,
-};
-
-/** Reads a `--trace` file: one JSON object per line. */
-export function parseTrace(text: string): TraceLine[] {
-  return text.split("\n").filter((line) => line.trim()).map((line) =>
-    JSON.parse(line)
-  );
+/** `/usr/bin/time` when it is there (exact, nothing to poll), else polling `/proc`. */
+export async function memoryMethod(): Promise<MemoryMethod> {
+  return await isFile(TIME) ? "time" : "proc";
 }
 
-/** What does not add up in a run; `trace` and `saved` are skipped when undefined (curl). */
+/** How the peak memory column was measured, for the notes above the table. */
+export function describeMemory(method: MemoryMethod): string {
+  const how = method === "time"
+    ? "`/usr/bin/time -f %M` (the child's ru_maxrss)"
+    : "VmHWM of `/proc/PID/status`, polled every 20 ms";
+  return `peak RSS of the child process from ${how}; Workers are threads ` +
+    "of that process, so they are included";
+}
+
+/**
+ * Runs `cmd` from `ctx.cwd` to its end, measuring its peak memory.
+ *
+ * @param cmd the program and its arguments
+ * @param ctx the folder, the memory method, and the signal that kills it all
+ * @returns the child's status, outputs and peak memory
+ * @throws the reason of `ctx.signal` when it was aborted
+ */
+export async function measure(
+  cmd: string[],
+  { cwd, method, signal }: RunContext,
+): Promise<Measured> {
+  signal.throwIfAborted();
+  // /usr/bin/time writes its number beside the folder, not in it.
+  const rss = `${cwd}.rss`;
+  const argv = method === "time" ? [TIME, "-f", "%M", "-o", rss, ...cmd] : cmd;
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // VmHWM only grows, so the last poll before the exit is the peak.
+  let memoryKiB = 0;
+  const poll = () => memoryKiB = Math.max(memoryKiB, readHwm(child.pid));
+  const timer = method === "proc" ? setInterval(poll, 20) : undefined;
+  // /usr/bin/time does not pass a signal on: kill the whole tree.
+  const kill = () => killTree(child.pid);
+  signal.addEventListener("abort", kill);
+  try {
+    const out = await child.output();
+    if (method === "time") {
+      // On a failure, time writes "Command exited with ..." before the number.
+      const text = (await Deno.readTextFile(rss)).trim();
+      memoryKiB = Number(text.split("\n").at(-1));
+    }
+    const [stdout, stderr] = [decode(out.stdout), decode(out.stderr)];
+    return { code: out.code, stdout, stderr, memoryKiB };
+  } finally {
+    clearInterval(timer);
+    signal.removeEventListener("abort", kill);
+    await Deno.remove(rss).catch(() => {});
+    signal.throwIfAborted();
+  }
+}
+
+/** VmHWM of a process in KiB, or 0 once it is gone. */
+function readHwm(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** What does not add up in a run; `trace` and `saved` are skipped when undefined. */
 export function checkRun(
   report: Report,
   exitCode: number,
@@ -89,224 +138,70 @@ export function checkRun(
   return problems;
 }
 
-/** `-e`: the 676 codes aa ... zz, in lower case as in the URLs. */
-function everyCode(): string[] {
-  const letters = [..."abcdefghijklmnopqrstuvwxyz"];
-  return letters.flatMap((a) => letters.map((b) => a + b));
-}
-
-/** Number of flags the script saved in `cwd/downloads/`. */
-async function countSaved(cwd: string): Promise<number> {
-  const names = await listDir(`${cwd}/downloads`);
-  return names.filter((name) => name.endsWith(".gif")).length;
-}
-
-/** One run of a script, the way a reader runs it, from `cwd`; with `traced`, also `--trace`. */
-async function timeScript(
-  script: ScriptName,
-  args: string[],
-  cwd: string,
-  method: MemoryMethod,
-  signal: AbortSignal,
-  traced: boolean,
-): Promise<Omit<Run, "peak">> {
-  const cmd = [
-    Deno.execPath(),
-    "run",
-    "-A",
-    scriptPath(script),
-    ...args,
-    ...(traced ? ["--trace", "trace.jsonl"] : []),
-  ];
-  const out = await runMeasured(cmd, cwd, method, signal);
-  const trace = traced
-    ? parseTrace(await Deno.readTextFile(`${cwd}/trace.jsonl`).catch(() => ""))
-    : [];
-  let report: Report;
-  try {
-    report = parseReport(out.stdout);
-  } catch (exc) {
-    return crashed(out, exc, traced ? trace.length : NaN);
-  }
-  const traceLines = traced ? trace.length : undefined;
-  const saved = await countSaved(cwd);
-  const problems = checkRun(report, out.code, traceLines, saved);
+/** A run that gave no numbers, only `problem`. */
+export function failedRun(
+  problem: string,
+  { code, memoryKiB } = { code: NaN, memoryKiB: NaN },
+): Run {
   return {
-    ...report,
-    exitCode: out.code,
-    memoryKiB: out.memoryKiB,
-    problems,
-    trace,
+    ...{ elapsed: NaN, codes: NaN, concurrency: NaN, peak: NaN },
+    ...{ ok: NaN, notFound: NaN, errors: NaN },
+    exitCode: code,
+    memoryKiB,
+    problems: [problem],
+    trace: [],
   };
 }
 
-/** A run that printed no report: flagged, not fatal, so the other runs still count. */
-function crashed(
+/**
+ * The run of a finished child, its report read by `read`. A child that
+ * printed none is flagged, not fatal, so that the other runs still count.
+ *
+ * @param out the finished child
+ * @param read reads its report, and the peak when the child counts it
+ * @param checked the server's peak, the trace records and the flags saved
+ * @returns the run, with its problems
+ */
+export function runOf(
   out: Measured,
-  exc: unknown,
-  codes: number,
-): Omit<Run, "peak"> {
-  const last = out.stderr.trim().split("\n").at(-1) ?? "";
-  const why = exc instanceof Error ? exc.message : String(exc);
-  return {
-    ...NO_REPORT,
-    codes,
-    exitCode: out.code,
-    memoryKiB: out.memoryKiB,
-    problems: [`no report (exit status ${out.code}): ${why} ${last}`],
-    trace: [],
-  };
-}
-
-/** One run of the Worker floor at the `-m` of `args` (the scenario's), from `cwd`. */
-async function timeFloor(
-  args: string[],
-  cwd: string,
-  method: MemoryMethod,
-  signal: AbortSignal,
-): Promise<Run> {
-  const m = args.indexOf("-m");
-  const maxReq = m >= 0 ? args.slice(m, m + 2) : [];
-  const cmd = [Deno.execPath(), "run", "-A", FLOOR, ...maxReq];
-  const out = await runMeasured(cmd, cwd, method, signal);
-  let floor;
+  read: (stdout: string) => Report & { peak?: number },
+  checked: { peak?: number; trace?: TraceLine[]; saved?: number },
+): Run {
+  let report;
   try {
-    floor = parseFloor(out.stdout);
+    report = read(out.stdout);
   } catch (exc) {
-    return { ...crashed(out, exc, NaN), peak: NaN };
+    const why = out.stderr.trim().split("\n").at(-1) || String(exc);
+    return failedRun(`no report (exit status ${out.code}): ${why}`, out);
   }
-  // A task that did not complete is "lost", as a download would be.
-  const report: Report = {
-    elapsed: floor.elapsed,
-    codes: floor.tasks,
-    concurrency: floor.maxWorkers,
-    ok: floor.done,
-    notFound: 0,
-    errors: 0,
-  };
-  return {
-    ...report,
-    peak: floor.peakRunning,
-    exitCode: out.code,
-    memoryKiB: out.memoryKiB,
-    problems: checkRun(report, out.code),
-    trace: [],
-  };
-}
-
-/** One run of curl over the 676 URLs of `-e`, timed from here. */
-async function timeCurl(
-  url: string,
-  cwd: string,
-  method: MemoryMethod,
-  signal: AbortSignal,
-): Promise<Omit<Run, "peak">> {
-  const codes = everyCode();
-  const config = codes.map((cc) =>
-    `url = "${url}/${cc}/${cc}.gif"\noutput = "/dev/null"\n`
-  );
-  await Deno.writeTextFile(`${cwd}/urls.conf`, config.join(""));
-  const args = ["--parallel", "--parallel-max", String(CURL_PARALLEL)];
-  // One status per transfer: 404s are expected, so no --fail.
-  args.push("--silent", "--write-out", "%{http_code}\\n", "-K", "urls.conf");
-  const t0 = performance.now();
-  const out = await runMeasured([CURL, ...args], cwd, method, signal);
-  const elapsed = (performance.now() - t0) / 1000;
-  const statuses = out.stdout.split("\n").filter((line) => line);
-  const ok = statuses.filter((s) => s === "200").length;
-  const notFound = statuses.filter((s) => s === "404").length;
-  const report: Report = {
-    elapsed,
-    codes: codes.length,
-    concurrency: CURL_PARALLEL,
-    ok,
-    notFound,
-    errors: statuses.length - ok - notFound,
-  };
-  const problems = checkRun(report, out.code);
-  return {
-    ...report,
-    exitCode: out.code,
-    memoryKiB: out.memoryKiB,
-    problems,
-    trace: [],
-  };
+  const { peak = NaN, trace = [], saved } = checked;
+  const problems = checkRun(report, out.code, checked.trace?.length, saved);
+  const { code: exitCode, memoryKiB } = out;
+  return { peak, ...report, exitCode, memoryKiB, problems, trace };
 }
 
 /**
- * One run of a case, with a fresh server (none for the floor) and a fresh
- * working folder.
+ * A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`.
  *
- * @param c the case
- * @param setup how the memory is measured, and where the folder goes
- * @param signal aborting it kills the run; its server and folder go too
- * @param traced whether the script also writes a `--trace` file
- * @returns the numbers of the run
- * @throws the reason of `signal` when it was aborted
+ * @param cmd the program and its arguments
+ * @param ctx how to run it; with `traced`, `cmd` writes `trace.jsonl`
+ * @param peak reads the server's peak once the run is over
+ * @param saveDir the folder the script saves to, in `ctx.cwd`
+ * @returns the run, checked: every code counted, every OK saved
  */
-export async function runOnce(
-  c: Case,
-  { method, workdir }: Setup,
-  signal: AbortSignal,
-  traced = false,
+export async function runFlags(
+  cmd: string[],
+  ctx: RunContext,
+  peak: () => number,
+  saveDir = "downloads",
 ): Promise<Run> {
-  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
-  if (c.script === "floor") {
-    return await timeFloor(c.scenario.args, dir.path, method, signal);
-  }
-  await using server = await startServer({
-    ...SERVERS[c.scenario.server],
-    ...LOCALHOST,
-  });
-  const run = c.script === "curl"
-    ? await timeCurl(server.url, dir.path, method, signal)
-    : await timeScript(
-      c.script,
-      ["-s", server.url, ...c.scenario.args],
-      dir.path,
-      method,
-      signal,
-      traced,
-    );
-  return { ...run, peak: server.peak() };
-}
-
-/** A script that fails before the bench has timed anything. */
-export class WarmUpError extends Error {
-  /** The class's name, shown before the message. */
-  override name = "WarmUpError";
-}
-
-/**
- * Runs each script (and the floor) once on two codes (or tasks), so that no
- * timed run pays for transpiling.
- *
- * @param scripts what the cases run; curl needs no warm-up
- * @param workdir where their working folder goes
- * @param signal aborting it stops the run under way
- * @throws {WarmUpError} when a script fails
- * @throws the reason of `signal` when it was aborted
- */
-export async function warmUp(
-  scripts: Case["script"][],
-  workdir: string | undefined,
-  signal: AbortSignal,
-): Promise<void> {
-  await using server = await startServer(LOCALHOST);
-  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir });
-  for (const script of new Set(scripts)) {
-    if (script === "curl") continue;
-    const out = script === "floor"
-      ? await runDeno(FLOOR, ["-n", "2"], dir.path, signal)
-      : await runScript(
-        script,
-        ["-s", server.url, "BR", "XX"],
-        dir.path,
-        signal,
-      );
-    signal.throwIfAborted();
-    if (out.code !== 0) {
-      throw new WarmUpError(`warm-up of ${script} failed:\n${out.stderr}`);
-    }
-  }
+  const out = await measure(cmd, ctx);
+  const trace = ctx.traced
+    ? parseTrace(
+      await Deno.readTextFile(`${ctx.cwd}/trace.jsonl`).catch(() => ""),
+    )
+    : undefined;
+  const names = await listDir(`${ctx.cwd}/${saveDir}`);
+  const saved = names.filter((name) => name.endsWith(".gif")).length;
+  return runOf(out, parseReport, { peak: peak(), trace, saved });
 }

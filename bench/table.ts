@@ -1,119 +1,122 @@
 /**
- * The bench's results as the README shows them: a row per case out of its
- * runs, the ratios to the ideal time and to the floors, and a Markdown
- * table with the notes above it.
+ * The bench's tables: the one Markdown writer, and the flags table, a row
+ * per case with its ratios to the ideal time and to the baselines.
  *
  * @module
  */
 
-import { decode } from "../tools/harness.ts";
-import { describeMemory } from "./memory.ts";
-import { CURL, type Run, type Setup } from "./runs.ts";
-import { type Case, DELAY_SECONDS, scenarioLabel } from "./scenarios.ts";
+import { decode } from "../tools/process.ts";
+import { describeMemory, type Run, type Setup } from "./runs.ts";
+import {
+  type Case,
+  CURL_PATH,
+  DELAY_SECONDS,
+  isBaseline,
+  scenarioLabel,
+} from "./scenarios.ts";
+import { median } from "./stats.ts";
 
-/** A row of the table: a case and its runs. */
+/**
+ * A Markdown table: the first two columns and the last hold text, the
+ * others numbers (aligned right).
+ *
+ * @param head the columns' heads
+ * @param lines the cells, a line per row
+ * @returns the table
+ */
+export function markdownTable(head: string[], lines: string[][]): string {
+  const align = head.map((_, i) =>
+    i < 2 || i === head.length - 1 ? "---" : "--:"
+  );
+  return [head, align, ...lines].map((cells) => `| ${cells.join(" | ")} |`)
+    .join("\n");
+}
+
+/** The "check" cell: "ok", or what did not add up, in bold. */
+export function checkCell(problems: string[]): string {
+  return problems.length ? `**${problems.join("; ")}**` : "ok";
+}
+
+/**
+ * A row of the flags table, and of the JSON: a case's median, shortest and
+ * longest time (s); DELAY's ideal time, ceil(codes / concurrency) × the
+ * delay, and the median over it; the median over each baseline's that
+ * divides it, by column; per run, the server's peak (the floor: tasks at
+ * once); the median peak RSS; what did not add up; the runs without traces,
+ * and the traced run's time, which is not in the median.
+ */
 export interface Row {
-  /** The scenario's command line, e.g. "DELAY -e -m 30". */
   scenario: string;
-  /** A script, "curl" or "floor". */
   script: string;
-  /** Codes searched for (the floor: tasks). */
   codes: number;
-  /** Concurrent connections used (the floor: its pool's maxWorkers). */
   concurrency: number;
-  /** Median elapsed time of the timed runs, seconds. */
   median: number;
-  /** Shortest of them. */
   min: number;
-  /** Longest of them. */
   max: number;
-  /** DELAY rows: ceil(codes / concurrency) × the delay, seconds. */
   ideal?: number;
-  /** The median over the ideal time. */
   ratioIdeal?: number;
-  /** LOCAL rows: the median over curl's. */
-  ratioCurl?: number;
-  /** Threadpool rows of DELAY: the median over the Worker floor's, same scenario. */
-  ratioFloor?: number;
-  /** Per run: most requests the server held at once (the floor: most tasks running). */
+  ratios: Record<string, number>;
   peak: number[];
-  /** Median peak resident memory of the runs, MiB. */
   memoryMiB: number;
-  /** What did not add up, per run; empty when every run was sound. */
   problems: string[];
-  /** The timed runs, without their traces. */
   runs: Omit<Run, "trace">[];
-  /** Elapsed time of the run with `--trace` that the chart draws; not in the median. */
   tracedElapsed?: number;
 }
 
-/** The median of `values`: the middle one, or the mean of the two middle ones. */
-export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = values.toSorted((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+/** The median elapsed time of a case's timed runs. */
+export function medianTime(c: Case): number {
+  return median(c.runs.map((run) => run.elapsed));
 }
 
-/** Best possible time when every response takes `delay` s: full rounds of `concurrency` requests. */
-export function ideal(
-  codes: number,
-  concurrency: number,
-  delay: number,
-): number {
-  return Math.ceil(codes / concurrency) * delay;
-}
-
-/** Makes a row of the table out of a case's runs. */
-export function summarize(c: Case, runs: Run[], traced?: Run): Row {
-  const times = runs.map((run) => run.elapsed);
-  const { codes, concurrency } = runs[0];
-  const idealTime = c.scenario.server === "DELAY"
-    ? ideal(codes, concurrency, DELAY_SECONDS)
+/** A DELAY case's best possible time: full rounds of `concurrency` requests. */
+export function idealTime(c: Case): number | undefined {
+  const { codes, concurrency } = c.runs[0];
+  return c.scenario.server === "DELAY"
+    ? Math.ceil(codes / concurrency) * DELAY_SECONDS
     : undefined;
-  const mid = median(times);
+}
+
+/**
+ * Makes the table's row of a case.
+ *
+ * @param c the case, with its runs
+ * @param cases every case: the baselines of its scenario give its ratios
+ * @returns the row
+ */
+export function summarize(c: Case, cases: Case[]): Row {
+  const times = c.runs.map((run) => run.elapsed);
+  const mid = medianTime(c);
+  const ideal = idealTime(c);
+  const ratios: Record<string, number> = {};
+  for (const base of cases) {
+    if (base.scenario !== c.scenario || !isBaseline(base.runner)) continue;
+    const { column, over } = base.runner.ratio;
+    if (base === c || (over?.includes(c.runner.id) ?? true)) {
+      ratios[column] = mid / medianTime(base);
+    }
+  }
   return {
     scenario: scenarioLabel(c.scenario),
-    script: c.script,
-    codes,
-    concurrency,
+    script: c.runner.label,
+    codes: c.runs[0].codes,
+    concurrency: c.runs[0].concurrency,
     median: mid,
     min: Math.min(...times),
     max: Math.max(...times),
-    ideal: idealTime,
-    ratioIdeal: idealTime ? mid / idealTime : undefined,
-    peak: runs.map((run) => run.peak),
-    memoryMiB: median(runs.map((run) => run.memoryKiB)) / 1024,
+    ideal,
+    ratioIdeal: ideal ? mid / ideal : undefined,
+    ratios,
+    peak: c.runs.map((run) => run.peak),
+    memoryMiB: median(c.runs.map((run) => run.memoryKiB)) / 1024,
     problems: [
-      ...runs.flatMap((run, i) =>
+      ...c.runs.flatMap((run, i) =>
         run.problems.map((p) => `run ${i + 1}: ${p}`)
       ),
-      ...(traced?.problems ?? []).map((p) => `traced run: ${p}`),
+      ...(c.traced?.problems ?? []).map((p) => `traced run: ${p}`),
     ],
-    runs: runs.map(({ trace: _, ...rest }) => rest),
-    tracedElapsed: traced?.elapsed,
+    runs: c.runs.map(({ trace: _, ...rest }) => rest),
+    tracedElapsed: c.traced?.elapsed,
   };
-}
-
-/** Fills in the ratios to the floors: of the LOCAL rows to curl, of the threadpool's to the Worker floor of their scenario. */
-export function addFloorRatios(rows: Row[]): void {
-  const curl = rows.find((row) => row.script === "curl")?.median;
-  for (const row of rows) {
-    if (curl && row.scenario.startsWith("LOCAL")) {
-      row.ratioCurl = row.median / curl;
-    }
-    const floor = rows.find((other) =>
-      other.script === "floor" && other.scenario === row.scenario
-    )?.median;
-    if (floor && (row.script === "threadpool" || row.script === "floor")) {
-      row.ratioFloor = row.median / floor;
-    }
-  }
-}
-
-/** The script column: the Worker floor says what it is. */
-function scriptLabel(script: string): string {
-  return script === "floor" ? "Worker floor" : script;
 }
 
 /** `a–b`, or `a` when both are the same. */
@@ -124,50 +127,42 @@ function range(values: number[], digits = 0): string {
     : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
 }
 
-/** The Markdown table of the rows. */
-export function markdownTable(rows: Row[]): string {
-  const head = [
-    "scenario",
-    "script",
-    "codes",
-    "concurrency",
-    "median s",
-    "min–max s",
-    "ideal s",
-    "× ideal",
-    "× curl",
-    "× floor",
-    "server peak",
-    "peak RSS MiB",
-    "check",
-  ];
+/**
+ * The flags table.
+ *
+ * @param rows its rows
+ * @param columns the baselines' ratio columns, in order
+ * @returns the table
+ */
+export function flagsTable(rows: Row[], columns: string[]): string {
+  const head = ["scenario", "script", "codes", "concurrency", "median s"];
+  head.push("min–max s", "ideal s", "× ideal", ...columns);
+  head.push("server peak", "peak RSS MiB", "check");
   const ratio = (value?: number) => value ? value.toFixed(2) : "";
-  const lines = rows.map((row) => [
-    row.scenario,
-    scriptLabel(row.script),
-    String(row.codes),
-    String(row.concurrency),
-    row.median.toFixed(2),
-    range([row.min, row.max], 2),
-    row.ideal?.toFixed(1) ?? "",
-    ratio(row.ratioIdeal),
-    ratio(row.ratioCurl),
-    ratio(row.ratioFloor),
-    range(row.peak),
-    row.memoryMiB.toFixed(0),
-    row.problems.length ? `**${row.problems.join("; ")}**` : "ok",
-  ]);
-  const align = head.map((_, i) =>
-    i < 2 || i === head.length - 1 ? "---" : "--:"
+  return markdownTable(
+    head,
+    rows.map((row) => [
+      row.scenario,
+      row.script,
+      String(row.codes),
+      String(row.concurrency),
+      row.median.toFixed(2),
+      range([row.min, row.max], 2),
+      row.ideal?.toFixed(1) ?? "",
+      ratio(row.ratioIdeal),
+      ...columns.map((column) => ratio(row.ratios[column])),
+      range(row.peak),
+      row.memoryMiB.toFixed(0),
+      checkCell(row.problems),
+    ]),
   );
-  return [head, align, ...lines].map((cells) => `| ${cells.join(" | ")} |`)
-    .join("\n");
 }
 
 /** The machine the numbers come from. */
 export async function machine(): Promise<Record<string, string | number>> {
   const { total } = Deno.systemMemoryInfo();
-  const curl = await new Deno.Command(CURL, { args: ["--version"] }).output()
+  const curl = await new Deno.Command(CURL_PATH, { args: ["--version"] })
+    .output()
     .then((out) => decode(out.stdout).split(" ").slice(0, 2).join(" "))
     .catch(() => "none");
   return {
@@ -179,12 +174,13 @@ export async function machine(): Promise<Record<string, string | number>> {
   };
 }
 
-/** The lines above the table: date, machine, how things were measured. */
+/** The lines above the table: date, machine, how things were measured, and the book's lines if any. */
 export function preamble(
   date: Date,
   info: Record<string, string | number>,
   repeat: number,
   { method, workdir }: Setup,
+  book: string[] = [],
 ): string {
   const when = date.toISOString().slice(0, 16).replace("T", " ");
   return [
@@ -201,6 +197,7 @@ export function preamble(
     "most requests the server held at once (floor: most tasks running at " +
     "once). Memory: " + describeMemory(method) +
     `. Working folders in ${workdir ?? "the system's temp folder"}.`,
+    ...book,
     "",
   ].join("\n");
 }

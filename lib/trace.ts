@@ -12,6 +12,31 @@
  * @module
  */
 
+/** One record of a trace file: a request, in epoch milliseconds. */
+export interface TraceLine {
+  /** The country code. */
+  cc: string;
+  /** When the request started, epoch ms. */
+  start: number;
+  /** When it ended, epoch ms. */
+  end: number;
+  /** Its HTTP status, or the kind of error that came instead ("timeout"...). */
+  outcome: number | string;
+}
+
+/**
+ * Reads a trace file back.
+ *
+ * @param text the file's contents: one JSON record per line
+ * @returns the records, in the order written
+ * @throws {SyntaxError} when a line is not JSON
+ */
+export function parseTrace(text: string): TraceLine[] {
+  return text.split("\n").filter((line) => line.trim()).map((line) =>
+    JSON.parse(line)
+  );
+}
+
 /** A request's record in the trace file, written when it is disposed of. */
 export interface TraceSpan extends Disposable {
   /** The HTTP status, once a response came; without one, "error". */

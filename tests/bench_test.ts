@@ -7,10 +7,19 @@
 
 import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
-import { parseFloor } from "../bench/floor.ts";
-import { checkRun } from "../bench/runs.ts";
-import { pickScenarios, planCases } from "../bench/scenarios.ts";
-import { addFloorRatios, ideal, median, type Row } from "../bench/table.ts";
+import type { FloorReport } from "../bench/floor.ts";
+import { checkRun, type Run } from "../bench/runs.ts";
+import {
+  type Baseline,
+  type Case,
+  CURL,
+  FLOOR,
+  pickScenarios,
+  planCases,
+  SCENARIOS,
+} from "../bench/scenarios.ts";
+import { median } from "../bench/stats.ts";
+import { idealTime, summarize } from "../bench/table.ts";
 import {
   denoCommand,
   descendants,
@@ -24,17 +33,39 @@ import {
 import { parseReport, ReportError } from "../tools/report.ts";
 
 const BENCH = repoPath("bench/main.ts");
-const FLOOR = repoPath("bench/floor.ts");
+const FLOOR_PATH = repoPath("bench/floor.ts");
 
-Deno.test("median of odd and even counts", () => {
+Deno.test("median of odd and even counts, failed runs (NaN) left out", () => {
   assert.deepEqual(median([3, 1, 2]), 2);
   assert.deepEqual(median([4, 1, 3, 2]), 2.5);
+  assert.deepEqual(median([4, NaN, 2]), 3);
+  assert.deepEqual(median([NaN]), NaN);
 });
 
-Deno.test("ideal counts full rounds of requests", () => {
-  assert.deepEqual(ideal(676, 30, 0.5), 11.5);
-  assert.deepEqual(ideal(26, 1, 0.5), 13);
-  assert.deepEqual(ideal(676, 676, 0.5), 0.5);
+/** A case of the scenario `id` run by `runner`, with runs of these times. */
+function caseOf(
+  id: string,
+  runner: Case["runner"],
+  times: number[],
+  codes = 676,
+  concurrency = 30,
+): Case {
+  const scenario = SCENARIOS.find((s) => s.id === id)!;
+  const runs = times.map((elapsed) =>
+    ({ elapsed, codes, concurrency, peak: 1, problems: [] }) as unknown as Run
+  );
+  return { scenario, runner, runs };
+}
+
+const script = (id: string) => ({ id, label: id, run: () => Promise.reject() });
+
+Deno.test("ideal counts full rounds of requests, for DELAY only", () => {
+  const ideal = (id: string, codes: number, concurrency: number) =>
+    idealTime(caseOf(id, script("threadpool"), [1], codes, concurrency));
+  assert.deepEqual(ideal("delay-m30", 676, 30), 11.5);
+  assert.deepEqual(ideal("delay-b", 26, 1), 13);
+  assert.deepEqual(ideal("delay-m1000", 676, 676), 0.5);
+  assert.deepEqual(ideal("local", 676, 30), undefined);
 });
 
 const REPORT = `CUSTOM site: http://127.0.0.1:1/flags
@@ -64,7 +95,19 @@ Deno.test("parseReport takes missing lines as zero, but not the time", () => {
       "1 flag downloaded.\nElapsed time: 0.01s\n",
   );
   assert.deepEqual([report.notFound, report.errors], [0, 0]);
-  assert.throws(() => parseReport(REPORT.replace("Elapsed time: 7.46s\n", "")));
+  assert.throws(
+    () => parseReport(REPORT.replace("Elapsed time: 7.46s\n", "")),
+    ReportError,
+  );
+});
+
+Deno.test("parseReport reads the second edition's padded counts", () => {
+  const report = parseReport(
+    "LOCAL site: http://localhost:8000/flags\nSearching for 1 flag: BR\n" +
+      "1 connection will be used.\n--------------------\n" +
+      "  1 flag downloaded.\n  2 errors.\nElapsed time: 0.01s\n",
+  );
+  assert.deepEqual([report.concurrency, report.ok, report.errors], [1, 1, 2]);
 });
 
 Deno.test("checkRun flags a lost download", () => {
@@ -88,10 +131,16 @@ Deno.test("pickScenarios takes ids and server labels", () => {
   ]);
 });
 
-Deno.test("planCases: curl joins LOCAL, the Worker floor joins DELAY -e with the threadpool", () => {
-  const plan = (names: string[], quick: boolean) =>
-    planCases(pickScenarios(names), quick, true).map((c) =>
-      `${c.scenario.id} ${c.script}`
+/** A book's baseline of `script`, never run. */
+const bookOf = (id: string): Baseline => ({
+  ...script(`book-${id}`),
+  ratio: { column: "× book", over: [id] },
+});
+
+Deno.test("planCases: curl joins LOCAL, the Worker floor and the book's scripts join where their script runs", () => {
+  const plan = (names: string[], quick: boolean, book: Baseline[] = []) =>
+    planCases(pickScenarios(names), quick, [CURL, FLOOR], book).map((c) =>
+      `${c.scenario.id} ${c.runner.id}`
     );
   assert.deepEqual(plan(["local", "delay"], false), [
     "local curl",
@@ -112,45 +161,57 @@ Deno.test("planCases: curl joins LOCAL, the Worker floor joins DELAY -e with the
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
   ]);
+  assert.deepEqual(plan(["delay"], true, [bookOf("sequential")]), [
+    "delay-m1000 floor",
+    "delay-m1000 threadpool",
+    "delay-m1000 asyncio",
+    "delay-b sequential",
+    "delay-b book-sequential",
+  ]);
 });
 
-Deno.test("addFloorRatios: threadpool over the floor of its scenario, LOCAL over curl", () => {
-  const row = (scenario: string, script: string, median: number) =>
-    ({ scenario, script, median }) as Row;
-  const rows = [
-    row("LOCAL -e", "curl", 0.1),
-    row("LOCAL -e", "threadpool", 0.4),
-    row("DELAY -e -m 30", "floor", 12),
-    row("DELAY -e -m 30", "threadpool", 12.6),
-    row("DELAY -e -m 30", "asyncio", 11.7),
-    row("DELAY -e -m 1000", "floor", 5),
-    row("DELAY -e -m 1000", "threadpool", 6),
+Deno.test("summarize: ratios to the baselines of the same scenario, over the rows each divides", () => {
+  const book = bookOf("threadpool");
+  const cases = [
+    caseOf("local", CURL, [0.1]),
+    caseOf("local", script("threadpool"), [0.4]),
+    caseOf("local", book, [0.8]),
+    caseOf("delay-m30", FLOOR, [12]),
+    caseOf("delay-m30", script("threadpool"), [12.6, 12.5, 13]),
+    caseOf("delay-m30", script("asyncio"), [11.7]),
+    caseOf("delay-m1000", FLOOR, [5]),
+    caseOf("delay-m1000", script("threadpool"), [6]),
   ];
-  addFloorRatios(rows);
-  assert.deepEqual(rows.map((r) => r.ratioCurl), [1, 4, ...Array(5)]);
-  assert.deepEqual(
-    rows.map((r) => r.ratioFloor?.toFixed(2)),
-    [undefined, undefined, "1.00", "1.05", undefined, "1.00", "1.20"],
+  const ratios = cases.map((c) =>
+    Object.entries(summarize(c, cases).ratios).map(([k, v]) =>
+      `${k} ${v.toFixed(2)}`
+    )
   );
+  assert.deepEqual(ratios, [
+    ["× curl 1.00"],
+    ["× curl 4.00", "× book 0.50"],
+    ["× curl 8.00", "× book 1.00"],
+    ["× floor 1.00"],
+    ["× floor 1.05"],
+    [],
+    ["× floor 1.00"],
+    ["× floor 1.20"],
+  ]);
 });
 
-Deno.test("the Worker floor runs its tasks on a pool and reports what parseFloor reads", async () => {
+Deno.test("the Worker floor runs its tasks on a pool and prints its report as JSON", async () => {
   await using dir = await tempDir({ prefix: "bench_test_" });
-  const out = await runDeno(FLOOR, ["-m", "2", "-n", "3"], dir.path);
+  const out = await runDeno(FLOOR_PATH, ["-m", "2", "-n", "3"], dir.path);
   assert.equal(out.code, 0, out.stderr);
-  const report = parseFloor(out.stdout);
-  const { tasks, maxWorkers, done, workersCreated, peakRunning } = report;
-  assert.deepEqual([tasks, maxWorkers, done], [3, 2, 3], out.stdout);
+  const report: FloorReport = JSON.parse(out.stdout);
+  const { codes, concurrency, ok, workersCreated, peak } = report;
+  assert.deepEqual([codes, concurrency, ok], [3, 2, 3], out.stdout);
   // How far the pool grows is its own policy: never past -m.
   assert.ok(workersCreated >= 1 && workersCreated <= 2, out.stdout);
-  assert.ok(peakRunning >= 1 && peakRunning <= 2, out.stdout);
+  assert.ok(peak >= 1 && peak <= 2, out.stdout);
   // Two rounds of 0.5 s at least: the tasks did sleep.
   assert.ok(report.elapsed >= 1, out.stdout);
   assert.deepEqual(await listDir(dir.path), []);
-});
-
-Deno.test("parseFloor names a missing line", () => {
-  assert.throws(() => parseFloor("Elapsed time: 1.00s\n"), ReportError);
 });
 
 Deno.test("completionCurve counts ends from the first start", () => {
@@ -204,6 +265,46 @@ Deno.test("bench refuses a --workdir that is not a folder: exit 2, nothing writt
   assert.deepEqual(left, []);
 });
 
+/** Runs a short bench (LOCAL, one run) with `args`; returns its status, outputs and what it left. */
+async function shortBench(args: string[]) {
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const out = await runDeno(BENCH, [
+    ...["--scenario", "local", "--repeat", "1"],
+    ...["--json", "b.json", "--svg", "b.svg", ...args],
+  ], dir.path);
+  return { ...out, left: await listDir(dir.path) };
+}
+
+/** The lines of the bench's standard error that start with `***`. */
+const warnings = (stderr: string) =>
+  stderr.split("\n").filter((line) => line.startsWith("***"));
+
+Deno.test("bench --book with a missing folder: one line, and the bench runs on", async () => {
+  const out = await shortBench(["--book", "/no/such/17-futures/countries"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(warnings(out.stderr), [
+    "*** --book /no/such/17-futures/countries: no such folder; the book's " +
+    "rows are left out.",
+  ]);
+  assert.match(out.stdout, /^\| LOCAL -e \| threadpool \| 676 \|/m);
+  assert.doesNotMatch(out.stdout, /× book/);
+  assert.deepEqual(out.left, ["b.json", "b.svg"]);
+});
+
+Deno.test("bench --book with a missing Python: one line, and the bench runs on", async () => {
+  await using book = await tempDir({ prefix: "bench_book_" });
+  const dir = `${book.path}/20-executors/getflags`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/flags2_threadpool.py`, "");
+  const out = await shortBench(["--book", dir, "--python", "/no/python3"]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(warnings(out.stderr), [
+    "*** --python /no/python3: not found; the book's rows are left out.",
+  ]);
+  assert.match(out.stdout, /^\| LOCAL -e \| asyncio \| 676 \|/m);
+  assert.doesNotMatch(out.stdout, /flags2_threadpool\.py/);
+});
+
 /** The command line of a process, from `/proc`; "" once it is gone. */
 function commandLine(pid: number): string {
   try {
@@ -227,7 +328,10 @@ Deno.test({
     await using work = await tempDir({ prefix: "bench_work_" });
     // 26 codes one at a time, 0.5 s each: still running when SIGINT comes.
     const args = ["--scenario", "delay-b", "--workdir", work.path];
-    const bench = denoCommand(BENCH, args, cwd.path).spawn();
+    const bench = denoCommand(["run", BENCH, ...args], {
+      permissions: ["-A"],
+      cwd: cwd.path,
+    }).spawn();
     const status = bench.status;
     const stderr = bench.stderr.pipeThrough(new TextDecoderStream())
       .getReader();

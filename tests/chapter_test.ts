@@ -26,6 +26,7 @@ import {
   settleAll,
   tempDir,
 } from "../tools/harness.ts";
+import { denoCommand } from "../tools/process.ts";
 
 const DOWNLOADERS = ["flags.ts", "flags_threadpool.ts", "flags_asyncio.ts"];
 const LAST_LINE = /^20 flags downloaded in \d+\.\d\ds$/;
@@ -74,21 +75,18 @@ Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_thre
   await settleAll(scripts.map(async (script) => {
     await using dir = await tempDir();
     // No --allow-env: the Workers get the base URL from their initializer.
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        "--allow-net=localhost",
-        `--allow-read=${repoPath("")},downloads`,
-        "--allow-write=downloads",
-        repoPath(script),
-        "-s",
-        url,
-      ],
-      cwd: dir.path,
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const { code, stdout, stderr } = await denoCommand(
+      ["run", repoPath(script), "-s", url],
+      {
+        permissions: [
+          "--no-prompt",
+          "--allow-net=localhost",
+          `--allow-read=${repoPath("")},downloads`,
+          "--allow-write=downloads",
+        ],
+        cwd: dir.path,
+      },
+    ).output();
     const result = {
       code,
       stdout: new TextDecoder().decode(stdout),

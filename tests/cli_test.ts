@@ -28,6 +28,7 @@ import {
   settleAll,
   tempDir,
 } from "../tools/harness.ts";
+import { denoCommand } from "../tools/process.ts";
 
 /** `flags.ts` and its kin: the chapter's first downloaders. */
 const SIMPLE = [
@@ -146,11 +147,10 @@ async function runWith(
   cwd: string,
   env: Record<string, string> = {},
 ) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...permissions, repoPath(script), ...args],
+  const out = await denoCommand(["run", repoPath(script), ...args], {
+    permissions: ["--no-prompt", ...permissions],
     cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1", ...env },
+    env,
   }).output();
   return {
     code: out.code,

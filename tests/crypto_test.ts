@@ -13,7 +13,13 @@ import { arcfourTest } from "../arcfour_futures.ts";
 import { parseStatus } from "../bench/cpu.ts";
 import { MainThreadExecutor } from "../lib/cpu_pool.ts";
 import { sha } from "../sha_futures.ts";
-import { decode, lines, repoPath, runDeno } from "../tools/harness.ts";
+import {
+  decode,
+  denoCommand,
+  lines,
+  repoPath,
+  runDeno,
+} from "../tools/harness.ts";
 
 /** Runs `deno run -A script ...args` from the repository's root. */
 function run(script: string, ...args: string[]) {
@@ -216,11 +222,10 @@ Deno.test("least permissions: --plain none, --threads read, processes read, run 
     [[`--allow-read=${repoPath("")}`, "--allow-run", "--allow-env"], ["2"], 2],
   ];
   for (const [permissions, args, workers] of runs) {
-    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...permissions, repoPath("sha_futures.ts"), ...args],
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const { code, stdout } = await denoCommand(
+      ["run", repoPath("sha_futures.ts"), ...args],
+      { permissions },
+    ).output();
     assert.equal(code, 0, `${permissions.join(" ")} ${args.join(" ")}`);
     assertJobsThenStatus(decode(stdout), workers, /^[0-9a-f]{64}$/);
   }

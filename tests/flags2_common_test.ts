@@ -16,7 +16,13 @@ import {
   processArgs,
 } from "../flags2_common.ts";
 import { plural, UsageError } from "../lib/cli.ts";
-import { lines, listDir, tempDir, zipGifs } from "../tools/harness.ts";
+import {
+  denoCommand,
+  lines,
+  listDir,
+  tempDir,
+  zipGifs,
+} from "../tools/harness.ts";
 
 const CC_MESSAGE = "each CC argument must be A to Z or AA to ZZ.";
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -351,21 +357,15 @@ async function saveFlagIn(
   name: string,
   makeDir: boolean,
 ): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "--config",
-      CONFIG,
-      SAVE_FLAG,
-      source,
-      name,
-      makeDir ? "mkdir" : "",
-    ],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const { code, stdout, stderr } = await denoCommand([
+    "eval",
+    "--config",
+    CONFIG,
+    SAVE_FLAG,
+    source,
+    name,
+    makeDir ? "mkdir" : "",
+  ], { cwd }).output();
   const errors = new TextDecoder().decode(stderr);
   assert.equal(code, 0, errors);
   return new TextDecoder().decode(stdout);

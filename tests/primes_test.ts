@@ -12,15 +12,14 @@ import assert from "node:assert/strict";
 import { check } from "../primes/proc_pool.ts";
 import { isPrime, isqrt, NUMBERS, PRIME_FIXTURE } from "../primes/primes.ts";
 import { decode, lines, repoPath } from "../tools/harness.ts";
+import { denoCommand } from "../tools/process.ts";
 
 /** Runs `deno run PERMISSIONS primes/SCRIPT ...args` from the repository's root. */
 async function run(permissions: string[], script: string, ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, repoPath(`primes/${script}`), ...args],
-    cwd: repoPath("."),
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const { code, stdout, stderr } = await denoCommand(
+    ["run", repoPath(`primes/${script}`), ...args],
+    { permissions, cwd: repoPath(".") },
+  ).output();
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
 

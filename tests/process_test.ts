@@ -27,6 +27,7 @@ import {
   runSource,
   TASKS,
 } from "./fixtures/pools.ts";
+import { denoCommand } from "../tools/process.ts";
 
 Deno.test("submit runs in another process; map yields in submission order", async () => {
   await using executor = new ProcessPoolExecutor(2, TASKS);
@@ -225,10 +226,8 @@ for (let i = 0; i < 4; i++) executor.submit(sleep, 60_000);
 console.log(JSON.stringify(pids));
 `,
     );
-    const parent = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${dir}/main.ts`],
-      stdin: "null",
-      stdout: "piped",
+    const parent = denoCommand(["run", `${dir}/main.ts`], {
+      permissions: ["-A"],
       stderr: "inherit",
     }).spawn();
     const reader = parent.stdout.pipeThrough(new TextDecoderStream())

@@ -39,6 +39,7 @@ import {
   tempDir,
   total,
 } from "../tools/harness.ts";
+import { denoCommand } from "../tools/process.ts";
 
 const DASHES = "-".repeat(20);
 const ELAPSED = /^Elapsed time: \d+\.\d\ds$/;
@@ -93,11 +94,10 @@ async function runWith(
     env?: Record<string, string>;
   },
 ): Promise<RunResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, scriptPath(script), ...args],
+  const out = await denoCommand(["run", scriptPath(script), ...args], {
+    permissions,
     cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1", ...env },
+    env,
   }).output();
   const { code, signal } = out;
   return {
@@ -779,12 +779,7 @@ Deno.test("importing any module installs no Ctrl-C listener: SIGINT kills as by 
     const code = `await import(${JSON.stringify(url.href)});
       console.log("imported");
       setTimeout(() => {}, 60_000);`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--config", config, code],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = denoCommand(["eval", "--config", config, code]).spawn();
     const stderr = new Response(child.stderr).text();
     const stdout = child.stdout.pipeThrough(new TextDecoderStream());
     let printed = "";

@@ -253,7 +253,10 @@ async function withCli(
   args: string[],
   use: (url: string) => Promise<void>,
 ): Promise<CliRun> {
-  const child = denoCommand(SERVER, args, repoPath("")).spawn();
+  const child = denoCommand(["run", SERVER, ...args], {
+    permissions: ["-A"],
+    cwd: repoPath(""),
+  }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const errors = new Response(child.stderr).text();
   let output = "";
@@ -289,11 +292,10 @@ Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
 });
 
 Deno.test("CLI: `deno task serve -h` prints the help with the task's own permissions", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", "serve", "-h"],
-    cwd: repoPath(""),
-    stdin: "null",
-  }).output();
+  const { code, stdout, stderr } = await denoCommand(
+    ["task", "--quiet", "serve", "-h"],
+    { cwd: repoPath("") },
+  ).output();
   assert.equal(code, 0, decode(stderr));
   assert.match(decode(stdout), /^usage: slow_server\.ts \[-h\] \[-p N\] /);
   assert.match(
@@ -371,10 +373,8 @@ Deno.test("CLI: --edition 2 asks for port 8000 first, the default 8001 (without 
     8001,
   ]];
   for (const [args, port] of runs) {
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--allow-read", SERVER, ...args],
-      stdin: "null",
-      env: { NO_COLOR: "1" },
+    const { code, stderr } = await denoCommand(["run", SERVER, ...args], {
+      permissions: ["--no-prompt", "--allow-read"],
     }).output();
     assert.equal(code, 1, args.join(" "));
     assert.deepEqual(lines(decode(stderr)), [

@@ -16,6 +16,7 @@ import {
   settleAll,
   tempDir,
 } from "../tools/harness.ts";
+import { denoCommand } from "../tools/process.ts";
 
 /** Where the README's commands take the clone to be. */
 const CLONE = "~/flags2-deno/";
@@ -47,10 +48,9 @@ Deno.test("README Start: each script runs by its path from a folder outside the 
     await using dir = await tempDir();
     const name = script.slice(CLONE.length);
     const file = repoPath(name);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", file, ...args],
+    const out = await denoCommand(["run", file, ...args], {
+      permissions: ["-A"],
       cwd: dir.path,
-      stdin: "null",
       env,
     }).output();
     const why = `${script} ${args.join(" ")}: exit ${out.code}\n` +

@@ -20,6 +20,7 @@ import {
   throwLater,
 } from "./fixtures/tasks.ts";
 import { delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
+import { denoCommand } from "../tools/process.ts";
 
 /** Times a few quick calls, after which the pool judges calls short and its Workers hold their next one. */
 async function warmUp(executor: ThreadPoolExecutor): Promise<void> {
@@ -157,11 +158,9 @@ for await (const future of asCompleted(futures)) completed += (await future.resu
 console.log(JSON.stringify({ mapped, completed }));
 `,
     );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script],
+    const child = denoCommand(["run", script], {
+      permissions: ["-A"],
       cwd: dir,
-      stdout: "piped",
-      stderr: "piped",
     }).spawn();
     let killed = false;
     const timer = setTimeout(() => {
@@ -236,11 +235,10 @@ try {
 `,
     );
     // No read permission: a Worker cannot load its own code.
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", `${dir}/main.ts`],
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const { code, stdout, stderr } = await denoCommand(
+      ["run", `${dir}/main.ts`],
+      { permissions: ["--no-prompt"] },
+    ).output();
     const out = new TextDecoder().decode(stdout);
     const err = new TextDecoder().decode(stderr);
     assert.equal(code, 0, err);

@@ -19,6 +19,7 @@ import {
   tempDir,
   total,
 } from "../tools/harness.ts";
+import { denoArgv } from "../tools/process.ts";
 
 /** `[n, total, elapsed, ncols, rate, tqdm's line]`, printed by tqdm 4.64.1. */
 const TQDM_LINES: [
@@ -181,7 +182,7 @@ async function ctrlCInTerminal(
   args: string[],
   cwd: string,
 ): Promise<string> {
-  const quoted = [Deno.execPath(), "run", "-A", script, ...args]
+  const quoted = denoArgv(["run", script, ...args], ["-A"])
     .map((arg) => `'${arg}'`).join(" ");
   const child = new Deno.Command("script", {
     args: [

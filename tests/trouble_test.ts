@@ -11,7 +11,8 @@
 
 import assert from "node:assert/strict";
 import { MAX_BODY, readBody, ResponseTooLargeError } from "../lib/http.ts";
-import { memoryMethod, runMeasured } from "../bench/memory.ts";
+import { measure, memoryMethod } from "../bench/runs.ts";
+import { denoArgv, denoCommand } from "../tools/process.ts";
 import {
   FLAGS3,
   freePort,
@@ -115,12 +116,10 @@ Deno.test("an endless body and a declared 1 GiB: ERROR Response too large, the r
   const method = await memoryMethod();
   await settleAll(SCRIPT_NAMES.map(async (name) => {
     await using dir = await tempDir();
-    const cmd = [Deno.execPath(), "run", "-A", scriptPath(name)];
-    const run = await runMeasured(
-      [...cmd, "-v", "-s", server.url, "AA", "BB", "CC", "DD", "EE"],
-      dir.path,
-      method,
-      AbortSignal.timeout(60_000),
+    const args = ["-v", "-s", server.url, "AA", "BB", "CC", "DD", "EE"];
+    const run = await measure(
+      denoArgv(["run", scriptPath(name), ...args], ["-A"]),
+      { cwd: dir.path, method, signal: AbortSignal.timeout(60_000) },
     );
     const why = `${name}: exit ${run.code}, peak ${run.memoryKiB} KiB\n` +
       `${run.stdout}\n${run.stderr}`;
@@ -151,11 +150,13 @@ Deno.test("an endless body and a declared 1 GiB: ERROR Response too large, the r
 Deno.test("flags.ts: an endless body ends the run with one line, exit 1", async () => {
   await using server = startTroubleServer("cn");
   await using dir = await tempDir();
-  const run = await runMeasured(
-    [Deno.execPath(), "run", "-A", repoPath("flags.ts"), "-s", server.url],
-    dir.path,
-    await memoryMethod(),
-    AbortSignal.timeout(60_000),
+  const run = await measure(
+    denoArgv(["run", repoPath("flags.ts"), "-s", server.url], ["-A"]),
+    {
+      cwd: dir.path,
+      method: await memoryMethod(),
+      signal: AbortSignal.timeout(60_000),
+    },
   );
   const why =
     `exit ${run.code}, peak ${run.memoryKiB} KiB\n${run.stdout}\n${run.stderr}`;
@@ -187,20 +188,20 @@ Deno.test("a flag that cannot be written: the error names downloads/zw.gif, not 
 Deno.test("no network access to the server: one line naming the flag, exit 1, no download", async () => {
   await settleAll(SCRIPT_NAMES.map(async (name) => {
     await using dir = await tempDir();
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
+    const out = await denoCommand([
+      "run",
+      scriptPath(name),
+      "-s",
+      "REMOTE",
+      "BR",
+    ], {
+      permissions: [
         "--no-prompt",
         "--allow-net=localhost",
         "--allow-read",
         "--allow-write",
-        scriptPath(name),
-        "-s",
-        "REMOTE",
-        "BR",
       ],
       cwd: dir.path,
-      stdin: "null",
     }).output();
     const [stdout, stderr] = [out.stdout, out.stderr].map((b) =>
       new TextDecoder().decode(b)

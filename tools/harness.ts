@@ -1,8 +1,8 @@
 /**
- * What the tests and the bench share: the path of a script or of any file of
- * the repository, a temporary folder, a `deno run` subprocess, a test server
- * on a free loopback port, the gifs of flags.zip, the processes a process
- * started.
+ * What only the tests use: a test server on a free loopback port, a script
+ * run to the end, the gifs of flags.zip and assertions on them. The tests
+ * import from here also what they share with the bench, from `files.ts`
+ * (paths, temporary folders) and `process.ts` (`deno` subprocesses).
  *
  * @module
  */
@@ -10,22 +10,30 @@
 import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
 import type { ServerOptions } from "../slow_server.ts";
+import { listDir, repoPath, type ScriptName, scriptPath } from "./files.ts";
+import { decode, denoCommand, runDeno, type RunResult } from "./process.ts";
 
-/** The download scripts with the flags2 command line, by their file names. */
-export const SCRIPTS = {
-  sequential: "flags2_sequential.ts",
-  asyncio: "flags2_asyncio.ts",
-  threadpool: "flags2_threadpool.ts",
-  asyncio_executor: "flags2_asyncio_executor.ts",
-  flags3_threadpool: "flags3_threadpool.ts",
-  flags3_asyncio: "flags3_asyncio.ts",
-} as const;
-
-/** The name of one of the scripts. */
-export type ScriptName = keyof typeof SCRIPTS;
-
-/** The names of the scripts, in the book's order. */
-export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];
+export {
+  isFile,
+  isFolder,
+  listDir,
+  repoPath,
+  SCRIPT_NAMES,
+  type ScriptName,
+  scriptPath,
+  SCRIPTS,
+  type TempDir,
+  tempDir,
+} from "./files.ts";
+export {
+  decode,
+  denoCommand,
+  descendants,
+  killTree,
+  procStat,
+  runDeno,
+  type RunResult,
+} from "./process.ts";
 
 /** The scripts that also get `metadata.json` and save `Brazil-BR.gif`. */
 export const FLAGS3: ReadonlySet<ScriptName> = new Set([
@@ -40,128 +48,16 @@ export const LOCALHOST = {
   quiet: true,
 } as const satisfies ServerOptions;
 
-/**
- * The absolute path of a file of the repository, wherever the code runs from.
- *
- * @param relative its path from the repository's root, e.g. "bench/main.ts"
- * @returns its absolute path
- */
-export function repoPath(relative: string): string {
-  return decodeURIComponent(
-    new URL(`../${relative}`, import.meta.url).pathname,
-  );
-}
-
-/** The absolute path of `script`, wherever the tests are run from. */
-export function scriptPath(script: ScriptName): string {
-  return repoPath(SCRIPTS[script]);
-}
-
-/** A temporary directory, removed with everything in it on dispose. */
-export interface TempDir extends AsyncDisposable {
-  /** Its absolute path. */
-  readonly path: string;
-}
-
-/**
- * Makes a temporary directory; `await using dir = await tempDir()` removes it.
- *
- * @param options its name's prefix, and the folder it goes in (the system's
- *   temporary folder by default)
- * @returns the directory, to dispose of
- */
-export async function tempDir(
-  { prefix = "flags2_test_", dir }: { prefix?: string; dir?: string } = {},
-): Promise<TempDir> {
-  const path = await Deno.makeTempDir({ prefix, dir });
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
-
-/** Whether `path` is a folder. */
-export function isFolder(path: string): Promise<boolean> {
-  return Deno.stat(path).then((s) => s.isDirectory, () => false);
-}
-
-/** Whether `path` is a file. */
-export function isFile(path: string): Promise<boolean> {
-  return Deno.stat(path).then((s) => s.isFile, () => false);
-}
-
-/** What a finished subprocess left behind. */
-export interface RunResult {
-  /** Its exit status. */
-  code: number;
-  /** The signal that killed it, or null if it exited by itself. */
-  signal: Deno.Signal | null;
-  /** Its standard output, decoded. */
-  stdout: string;
-  /** Its standard error, decoded. */
-  stderr: string;
-}
-
-/**
- * The command `deno run -A file ...args`, run from `cwd`: stdin null,
- * outputs piped, no colours.
- *
- * @param file the path of the module to run
- * @param args its arguments
- * @param cwd the folder it runs from
- * @param signal aborting it sends the process SIGTERM
- * @returns the command, to spawn or to run to the end
- */
-export function denoCommand(
-  file: string,
-  args: string[],
-  cwd: string,
-  signal?: AbortSignal,
-): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", file, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal,
-  });
-}
-
-/**
- * Runs `deno run -A file ...args` from `cwd` to the end.
- *
- * @param file the path of the module to run
- * @param args its arguments
- * @param cwd the folder it runs from
- * @param signal aborting it sends the process SIGTERM
- * @returns its exit status, signal and outputs
- */
-export async function runDeno(
-  file: string,
-  args: string[],
-  cwd: string,
-  signal?: AbortSignal,
-): Promise<RunResult> {
-  const out = await denoCommand(file, args, cwd, signal).output();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
-}
-
 /** The command that runs `script` with `args` from `cwd`: stdin null, outputs piped. */
 export function scriptCommand(
   script: ScriptName,
   args: string[],
   cwd: string,
 ): Deno.Command {
-  return denoCommand(scriptPath(script), args, cwd);
+  return denoCommand(["run", scriptPath(script), ...args], {
+    permissions: ["-A"],
+    cwd,
+  });
 }
 
 /** Runs `script` with `args` from `cwd` to the end; returns its status and outputs. */
@@ -169,14 +65,8 @@ export function runScript(
   script: ScriptName,
   args: string[],
   cwd: string,
-  signal?: AbortSignal,
 ): Promise<RunResult> {
-  return runDeno(scriptPath(script), args, cwd, signal);
-}
-
-/** UTF-8 bytes to text. */
-export function decode(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes);
+  return runDeno(scriptPath(script), args, cwd);
 }
 
 /** ok + not found + errors, of a `Report`. */
@@ -255,17 +145,6 @@ export async function savedFlags(
   return flags;
 }
 
-/** The names of the entries of `dir`, sorted; none if it does not exist. */
-export async function listDir(dir: string): Promise<string[]> {
-  const names = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  } catch (exc) {
-    if (!(exc instanceof Deno.errors.NotFound)) throw exc;
-  }
-  return names.sort();
-}
-
 /**
  * Asserts that `cwd/downloads` holds only flags named as `script` names
  * them, each byte for byte its flags.zip entry.
@@ -308,74 +187,4 @@ export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-/** A process as `/proc/PID/stat` shows it. */
-export interface ProcStat {
-  /** Its parent's pid. */
-  ppid: number;
-  /** Its state: "R" running, "S" sleeping, "Z" zombie (exited, not reaped)... */
-  state: string;
-}
-
-/**
- * A process's state and parent, from `/proc` (Linux).
- *
- * @param pid the process
- * @returns its state and parent, or undefined when there is no such process
- *   (or no `/proc`)
- */
-export function procStat(pid: number): ProcStat | undefined {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return undefined;
-  }
-  // "PID (NAME) STATE PPID ...": the name may hold spaces and parentheses.
-  const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { state, ppid: Number(ppid) };
-}
-
-/**
- * The processes `pid` started, and those they started, from `/proc` (Linux).
- *
- * @param pid the ancestor
- * @returns their pids, children before grandchildren; none without `/proc`
- */
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  try {
-    for (const entry of Deno.readDirSync("/proc")) {
-      const child = Number(entry.name);
-      const ppid = Number.isInteger(child) && procStat(child)?.ppid;
-      if (ppid) children.set(ppid, [...children.get(ppid) ?? [], child]);
-    }
-  } catch (exc) {
-    if (exc instanceof Deno.errors.NotFound) return [];
-    throw exc;
-  }
-  // Breadth first: `found` is its own queue.
-  const found: number[] = [];
-  for (let i = -1; i < found.length; i++) {
-    found.push(...children.get(i < 0 ? pid : found[i]) ?? []);
-  }
-  return found;
-}
-
-/**
- * Kills `pid` and every process it started (SIGKILL): `/usr/bin/time`, for
- * one, does not pass a signal on to the command it runs.
- *
- * @param pid the process
- */
-export function killTree(pid: number): void {
-  for (const victim of [...descendants(pid).reverse(), pid]) {
-    try {
-      Deno.kill(victim, "SIGKILL");
-    } catch (exc) {
-      // It exited meanwhile.
-      if (!(exc instanceof Deno.errors.NotFound)) throw exc;
-    }
-  }
 }

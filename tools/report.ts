@@ -1,6 +1,8 @@
 /**
  * Reads back the numbers of a flags2 script's two reports (the lines that
- * `initialReport` and `finalReport` print), for the bench and the tests.
+ * `initialReport` and `finalReport` print), for the bench and the tests; the
+ * book's own scripts print the same lines, the second edition's with the
+ * counts padded and `1 connection` in the singular.
  *
  * @module
  */
@@ -49,10 +51,12 @@ export function parseReport(stdout: string): Report {
   return {
     elapsed: Number(elapsed[1]),
     codes: count(/^Searching for (\d+) flags?/m),
-    concurrency: count(/^(\d+) concurrent connections? will be used\.$/m),
-    ok: count(/^(\d+) flags? downloaded\.$/m),
+    concurrency: count(
+      /^(\d+) (?:concurrent )?connections? will be used\.$/m,
+    ),
+    ok: count(/^ *(\d+) flags? downloaded\.$/m),
     // These two lines are printed only when their count is not zero.
-    notFound: count(/^(\d+) not found\.$/m, 0),
-    errors: count(/^(\d+) errors?\.$/m, 0),
+    notFound: count(/^ *(\d+) not found\.$/m, 0),
+    errors: count(/^ *(\d+) errors?\.$/m, 0),
   };
 }

@@ -1,0 +1,167 @@
+/**
+ * `deno task bench --book DIR`: the book's own Python scripts, from a
+ * checkout of its repository, measured beside ours. The flags2 scripts of
+ * DIR download from the same servers, served on the ports the book's
+ * edition hardcodes; the CPU scripts of the folder beside DIR run in the
+ * modes they have. What is missing (the folder, Python, a script) is said in
+ * one line, and the bench goes on without it; a script that cannot run on
+ * this Python is left out at its warm-up, with its last error line.
+ *
+ * @module
+ */
+
+import { EDITION_PORTS } from "../slow_server.ts";
+import { isFile, isFolder } from "../tools/files.ts";
+import { decode } from "../tools/process.ts";
+import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
+import { failedRun, runFlags } from "./runs.ts";
+import { type Baseline, serve } from "./scenarios.ts";
+
+/** Each edition's folders: the flags scripts, the CPU scripts beside them. */
+const EDITIONS = {
+  1: {
+    // Also the folder updated for Python 3.7, where asyncio runs.
+    flags: /17-futures(-py3\.7)?\/countries$/,
+    cpu: "crypto",
+    cpuScripts: ["sha_futures.py", "arcfour_futures.py"],
+    // The first edition's scripts save there but do not make the folder.
+    saveDir: "downloads",
+    read: parseStatus,
+  },
+  2: {
+    flags: /20-executors\/getflags$/,
+    cpu: "primes",
+    cpuScripts: ["proc_pool.py"],
+    saveDir: "downloaded",
+    read: parsePrimes,
+  },
+} as const;
+
+/** What `--book` adds to the bench. */
+export interface Book {
+  /** The flags2 scripts, as baselines of ours. */
+  flags: Baseline[];
+  /** The CPU scripts. */
+  cpu: CpuScript[];
+  /** The lines the table's notes get. */
+  notes: string[];
+}
+
+/** Reads `proc_pool.py`'s output: its workers line, and its last line. */
+function parsePrimes(stdout: string): Status {
+  const workers = /^Checking \d+ numbers with (\d+) processes:$/m.exec(stdout);
+  const total = /^Total time: (\d+\.\d+)s$/m.exec(stdout.trimEnd());
+  if (!workers || !total) return undefined;
+  return { workers: Number(workers[1]), elapsed: Number(total[1]) };
+}
+
+/** The last part of a path. */
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** A flags2 script of the book, `path`, that mirrors our script `id`. */
+function flagsScript(
+  id: string,
+  path: string,
+  edition: keyof typeof EDITIONS,
+  python: string,
+): Baseline {
+  const { saveDir } = EDITIONS[edition];
+  return {
+    id: `book-${id}`,
+    label: basename(path),
+    ratio: { column: "× book", over: [id] },
+    async run(scenario, ctx) {
+      const port = EDITION_PORTS[edition][scenario.server];
+      await using server = await serve(scenario, port).catch((exc) => {
+        if (!(exc instanceof Deno.errors.AddrInUse)) throw exc;
+        return undefined;
+      });
+      if (!server) return failedRun(`port ${port} is taken: try later`);
+      await Deno.mkdir(`${ctx.cwd}/${saveDir}`);
+      const cmd = [python, path, "-s", scenario.server, ...scenario.args];
+      return await runFlags(cmd, ctx, server.peak, saveDir);
+    },
+  };
+}
+
+/** The files of `names` in `dir`; a line for each that is missing. */
+async function present(
+  dir: string,
+  names: readonly string[],
+  warn: (text: string) => void,
+): Promise<string[]> {
+  const found = [];
+  for (const name of names) {
+    const path = `${dir}/${name}`;
+    if (await isFile(path)) found.push(path);
+    else warn(`*** --book: no ${path}; its rows are left out.`);
+  }
+  return found;
+}
+
+/**
+ * The book's scripts of the checkout folder `dir`, run with `python`.
+ *
+ * @param dir `17-futures/countries` or `20-executors/getflags` of a checkout
+ * @param python the Python to run them with
+ * @param warn prints a line that says what is left out
+ * @returns the baselines and CPU scripts found; none when `dir` or Python
+ *   is missing
+ */
+export async function loadBook(
+  dir: string,
+  python: string,
+  warn: (text: string) => void,
+): Promise<Book> {
+  const none: Book = { flags: [], cpu: [], notes: [] };
+  dir = dir.replace(/\/+$/, "");
+  if (!(await isFolder(dir))) {
+    warn(`*** --book ${dir}: no such folder; the book's rows are left out.`);
+    return none;
+  }
+  const edition = ([1, 2] as const).find((e) => EDITIONS[e].flags.test(dir));
+  if (!edition) {
+    warn(
+      `*** --book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
+        "of the book's code; the book's rows are left out.",
+    );
+    return none;
+  }
+  // output() throws at once when there is no such program.
+  const version = await Promise.resolve()
+    .then(() => new Deno.Command(python, { args: ["--version"] }).output())
+    .then((out) => decode(out.stdout).trim(), () => undefined);
+  if (!version) {
+    warn(`*** --python ${python}: not found; the book's rows are left out.`);
+    return none;
+  }
+  // The scripts run from the runs' folders.
+  dir = await Deno.realPath(dir);
+  if (/^[^/].*\//.test(python)) python = `${Deno.cwd()}/${python}`;
+  const { cpu, cpuScripts, read } = EDITIONS[edition];
+  const flags: Baseline[] = [];
+  for (const id of ["sequential", "threadpool", "asyncio"]) {
+    const [path] = await present(dir, [`flags2_${id}.py`], warn);
+    if (path) flags.push(flagsScript(id, path, edition, python));
+  }
+  const cpuDir = `${dir.slice(0, dir.lastIndexOf("/"))}/${cpu}`;
+  const ports = EDITION_PORTS[edition];
+  return {
+    flags,
+    cpu: (await present(cpuDir, cpuScripts, warn)).map((path) => ({
+      label: basename(path),
+      modes: ["1 process", "2 processes"],
+      scaled: false,
+      command: (mode) => [python, path, ...MODES[mode].args],
+      read,
+    })),
+    notes: [
+      `Book: the scripts of ${dir} and ${cpuDir} (edition ${edition}), run ` +
+      `with ${python} (${version}) against the same servers, on ports ` +
+      `${ports.LOCAL}-${ports.ERROR}; × book: the median of ours over the ` +
+      "book's script of the same name.",
+    ],
+  };
+}
