@@ -237,7 +237,7 @@ Deno.test("flags.ts and its kin: with no test server, the flags2 scripts' hint t
     const { code, stderr } = await runWith(["-A"], script, [], dir.path, env);
     assert.equal(code, 1, stderr);
     assert.deepEqual(lines(stderr), [
-      `*** Download from ${url} failed: fetch failed`,
+      `*** Download from ${url} failed: Connection error`,
       `*** No server at ${url}: start the test servers with "deno task serve" in another terminal.`,
     ]);
   }));
