@@ -256,3 +256,18 @@ Deno.test("flags.ts and its kin: an error status in the flags2 scripts' words, I
     assert.deepEqual(await listDir(`${dir.path}/downloads`), []);
   }));
 });
+
+Deno.test("demo_executor_map.ts: -h prints its help, an argument is a usage error, and no loiter runs", async () => {
+  await using dir = await tempDir();
+  const help = await runWith([], "demo_executor_map.ts", ["-h"], dir.path);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^usage: demo_executor_map\.ts \[-h\]\n/);
+  assert.match(help.stdout, /-h, --help +show this help message and exit/);
+  const bad = await runWith([], "demo_executor_map.ts", ["--x"], dir.path);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.equal(bad.stdout, "");
+  assert.deepEqual(lines(bad.stderr), [
+    "*** Usage error: unknown option '--x'",
+    "usage: demo_executor_map.ts [-h]",
+  ]);
+});
