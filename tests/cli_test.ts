@@ -257,17 +257,19 @@ Deno.test("flags.ts and its kin: an error status in the flags2 scripts' words, I
   }));
 });
 
-Deno.test("demo_executor_map.ts: -h prints its help, an argument is a usage error, and no loiter runs", async () => {
+Deno.test("demo_executor_map.ts and arcfour.ts take no argument: -h prints the help, an option is a usage error, nothing runs", async () => {
   await using dir = await tempDir();
-  const help = await runWith([], "demo_executor_map.ts", ["-h"], dir.path);
-  assert.equal(help.code, 0, help.stderr);
-  assert.match(help.stdout, /^usage: demo_executor_map\.ts \[-h\]\n/);
-  assert.match(help.stdout, /-h, --help +show this help message and exit/);
-  const bad = await runWith([], "demo_executor_map.ts", ["--x"], dir.path);
-  assert.equal(bad.code, 2, bad.stderr);
-  assert.equal(bad.stdout, "");
-  assert.deepEqual(lines(bad.stderr), [
-    "*** Usage error: unknown option '--x'",
-    "usage: demo_executor_map.ts [-h]",
-  ]);
+  await settleAll(["demo_executor_map.ts", "arcfour.ts"].map(async (script) => {
+    const help = await runWith([], script, ["-h"], dir.path);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, new RegExp(`^usage: ${script} \\[-h\\]\n`));
+    assert.match(help.stdout, /-h, --help +show this help message and exit/);
+    const bad = await runWith([], script, ["--x"], dir.path);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.stdout, "");
+    assert.deepEqual(lines(bad.stderr), [
+      "*** Usage error: unknown option '--x'",
+      `usage: ${script} [-h]`,
+    ]);
+  }));
 });
