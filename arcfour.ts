@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { argumentParser, parseOrExit } from "./lib/cli.ts";
 
 /**
  * Encrypts (or decrypts) `inBytes` with `key`. The key schedule runs its
@@ -107,4 +108,9 @@ export class RoundTripError extends Error {
   override name = "RoundTripError";
 }
 
-if (import.meta.main) test();
+if (import.meta.main) {
+  const program = (await argumentParser()).usage("[-h]")
+    .description("Encrypt 1 MB, decrypt it back, and time both.");
+  parseOrExit(program, Deno.args);
+  test();
+}

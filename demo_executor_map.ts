@@ -11,7 +11,12 @@
  * @module
  */
 import { ThreadPoolExecutor } from "./futures.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
+import {
+  argumentParser,
+  exitOnMissingPermission,
+  parseOrExit,
+  READ_CODE,
+} from "./lib/cli.ts";
 
 /** Prints `args` as `console.log` does, after the time as `[HH:MM:SS]`. */
 export function display(...args: unknown[]): void {
@@ -36,7 +41,8 @@ export function loiter(n: number): number {
 
 /**
  * Maps `loiter` over 0..4 on 3 Workers, then prints each result as `map`
- * yields it.
+ * yields it. It takes no argument: `-h` prints the help, anything else is
+ * a usage error.
  *
  * @example
  * ```ts
@@ -44,6 +50,9 @@ export function loiter(n: number): number {
  * ```
  */
 export async function main(): Promise<void> {
+  const program = (await argumentParser()).usage("[-h]")
+    .description("Map loiter over 0..4 on 3 Workers; results in order.");
+  parseOrExit(program, Deno.args);
   exitOnMissingPermission(READ_CODE); // what the Workers load
   display("Script starting.");
   await using executor = new ThreadPoolExecutor(3, import.meta.url);

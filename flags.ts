@@ -17,7 +17,11 @@ import {
   POP20_CC,
   SERVERS,
 } from "./flags2_common.ts";
-import { errorMessage, HTTPStatusError } from "./flags2_sequential.ts";
+import {
+  connectionError,
+  errorMessage,
+  HTTPStatusError,
+} from "./flags2_sequential.ts";
 import * as cli from "./lib/cli.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
 import { readBody } from "./lib/http.ts";
@@ -54,16 +58,17 @@ export function saveFlag(img: Uint8Array, filename: string): void {
 /**
  * Fetches the flag of `cc` from the server that `-s` named.
  * @throws {HTTPStatusError} when the server answers with an error status.
+ * @throws {ConnectionError} when the connection is refused or breaks.
  * @throws {ResponseTooLargeError} when the body is over 1 MiB.
  */
 export async function getFlag(cc: string): Promise<Uint8Array> {
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
-  const resp = await fetch(url);
+  const resp = await fetch(url).catch(connectionError);
   if (!resp.ok) {
     await resp.body?.cancel();
     throw new HTTPStatusError(resp.status, resp.statusText);
   }
-  return await readBody(resp);
+  return await readBody(resp).catch(connectionError);
 }
 
 /** Prints `text` and a space, with no newline, at once. */

@@ -47,9 +47,12 @@ export class ConnectionError extends Error {
 
 /**
  * Rethrows the `TypeError` of `fetch`, which is how it reports a network
- * error (its URL is valid here), as a `ConnectionError`.
+ * error (its URL is valid here), as a `ConnectionError`; `flags.ts` too.
+ *
+ * @param exc what `fetch` or the body's read threw
+ * @throws {ConnectionError} for a `TypeError`; anything else as it came
  */
-function connectionError(exc: unknown): never {
+export function connectionError(exc: unknown): never {
   if (!(exc instanceof TypeError)) throw exc;
   const detail = exc.cause instanceof Error ? exc.cause.message : exc.message;
   throw new ConnectionError(detail, { cause: exc });

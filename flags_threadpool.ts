@@ -17,8 +17,8 @@ import {
 } from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
 import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
-/** `getFlag`'s error, exported so that it crosses back from a Worker with its class. */
-export { HTTPStatusError } from "./flags2_sequential.ts";
+/** `getFlag`'s errors, exported so that they cross back from a Worker with their class. */
+export { ConnectionError, HTTPStatusError } from "./flags2_sequential.ts";
 
 const MAX_WORKERS = 20;
 

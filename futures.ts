@@ -11,9 +11,9 @@
  * import { sleep } from "./tests/fixtures/tasks.ts";
  *
  * await using executor = new ThreadPoolExecutor(3, import.meta.resolve("./tests/fixtures/tasks.ts"));
- * const futures = [30, 10, 20].map((ms) => executor.submit(sleep, ms));
+ * const futures = [500, 100, 300].map((ms) => executor.submit(sleep, ms));
  * for await (const future of asCompleted(futures)) {
- *   console.log(await future.result()); // 10, 20, 30
+ *   console.log(await future.result()); // 100, 300, 500
  * }
  * ```
  *

@@ -113,7 +113,7 @@ Deno.test("no server listening: one line on stderr, exit 1, nothing saved", asyn
         assert.equal(result.code, 1, why);
         assert.equal(result.stdout, "", why);
         assert.deepEqual(lines(result.stderr), [
-          `*** Download from ${url} failed: fetch failed`,
+          `*** Download from ${url} failed: Connection error`,
         ], why);
         assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
       })

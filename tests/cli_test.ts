@@ -237,7 +237,7 @@ Deno.test("flags.ts and its kin: with no test server, the flags2 scripts' hint t
     const { code, stderr } = await runWith(["-A"], script, [], dir.path, env);
     assert.equal(code, 1, stderr);
     assert.deepEqual(lines(stderr), [
-      `*** Download from ${url} failed: fetch failed`,
+      `*** Download from ${url} failed: Connection error`,
       `*** No server at ${url}: start the test servers with "deno task serve" in another terminal.`,
     ]);
   }));
@@ -254,5 +254,22 @@ Deno.test("flags.ts and its kin: an error status in the flags2 scripts' words, I
       `*** Download from ${server.url} failed: HTTP error 418 - I'm a Teapot`,
     ]);
     assert.deepEqual(await listDir(`${dir.path}/downloads`), []);
+  }));
+});
+
+Deno.test("demo_executor_map.ts and arcfour.ts take no argument: -h prints the help, an option is a usage error, nothing runs", async () => {
+  await using dir = await tempDir();
+  await settleAll(["demo_executor_map.ts", "arcfour.ts"].map(async (script) => {
+    const help = await runWith([], script, ["-h"], dir.path);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, new RegExp(`^usage: ${script} \\[-h\\]\n`));
+    assert.match(help.stdout, /-h, --help +show this help message and exit/);
+    const bad = await runWith([], script, ["--x"], dir.path);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.stdout, "");
+    assert.deepEqual(lines(bad.stderr), [
+      "*** Usage error: unknown option '--x'",
+      `usage: ${script} [-h]`,
+    ]);
   }));
 });

@@ -181,8 +181,9 @@ async function ctrlCInTerminal(
   script: string,
   args: string[],
   cwd: string,
+  denoFlags: string[] = [],
 ): Promise<string> {
-  const quoted = denoArgv(["run", script, ...args], ["-A"])
+  const quoted = denoArgv(["run", script, ...args], ["-A", ...denoFlags])
     .map((arg) => `'${arg}'`).join(" ");
   const child = new Deno.Command("script", {
     args: [
@@ -245,4 +246,17 @@ Deno.test("in a terminal: tqdm's first line, the width of the terminal, and Ctrl
     assert.ok(last <= total(report), why);
     assert.ok(total(report) < 676, why);
   }));
+});
+
+Deno.test("in a terminal, deno run -q: Deno clears no line, so nothing erases the threadpool's bar while its Workers start", async () => {
+  await using server = await startServer({ ...LOCALHOST, ...PRESETS.DELAY });
+  await using dir = await tempDir();
+  const screen = await ctrlCInTerminal(
+    scriptPath("threadpool"),
+    ["-e", "-s", server.url],
+    dir.path,
+    ["-q"],
+  );
+  assert.match(screen, /\| [1-9]\d*\/676 \[/, screen);
+  assert.ok(!screen.includes("\x1b[2K"), JSON.stringify(screen));
 });
