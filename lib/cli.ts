@@ -164,7 +164,8 @@ export function choice<T extends string>(
  * @param argv the arguments after the script's name
  * @returns the options' values, as `T` says they are; `program.args` holds
  * the positional ones
- * @throws {UsageError} for an unknown or ambiguous option or a bad value
+ * @throws {UsageError} for an unknown or ambiguous option, a bad value, or
+ * an argument too many (argparse's `unrecognized arguments: x`)
  */
 export function parseCommandLine<T extends OptionValues>(
   program: Command,
@@ -187,7 +188,8 @@ export function parseCommandLine<T extends OptionValues>(
 
 /**
  * What argparse would call unrecognized arguments, after commander's error
- * `exc`: the arguments beyond the positional ones, then an unknown option.
+ * `exc`: an unknown option, and the arguments beyond the positional ones,
+ * in their order.
  *
  * @returns them joined by spaces, or undefined for any other error
  */
@@ -197,15 +199,14 @@ function unrecognized(
 ): string | undefined {
   const flag = /^error: unknown option '(.*?)'/.exec(exc.message)?.[1];
   if (exc.code !== "commander.excessArguments" && !flag) return undefined;
-  // commander has put the operands first in `args`, then from the unknown option on.
-  const operands = flag === undefined
-    ? program.args
-    : program.args.slice(0, program.args.indexOf(flag));
+  const at = flag === undefined ? -1 : program.args.indexOf(flag);
+  if (flag !== undefined && at < 0) return flag;
   const declared = program.registeredArguments;
-  const extra = declared.at(-1)?.variadic
-    ? []
-    : operands.slice(declared.length);
-  return [...extra, ...(flag === undefined ? [] : [flag])].join(" ");
+  const taken = declared.at(-1)?.variadic ? Infinity : declared.length;
+  let positional = 0;
+  return program.args
+    .filter((_, i) => i === at || ++positional > taken)
+    .join(" ");
 }
 
 /**

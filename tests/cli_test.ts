@@ -106,6 +106,10 @@ Deno.test("an unknown option or an extra argument is a usage error, in argparse'
     () => parseCommandLine(bench, ["x", "--rep", "2", "y"]),
     "unrecognized arguments: x y",
   );
+  assertUsageError(
+    () => parseCommandLine(bench, ["--bogus", "x"]),
+    "unrecognized arguments: --bogus x",
+  );
   // Codes are all taken: only the option is unrecognized.
   const codes = (await benchLike()).argument("[CC...]", "codes");
   assertUsageError(
