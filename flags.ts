@@ -94,6 +94,9 @@ export async function downloadMany(
  * failed download: one line, with the flags2 scripts' words and hint when
  * no test server runs, and exit 1.
  *
+ * @param downloadMany the script's way to download the flags
+ * @param description what the script does, for `-h`
+ *
  * @example
  * ```ts
  * if (import.meta.main) await main(downloadMany);
@@ -101,9 +104,10 @@ export async function downloadMany(
  */
 export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,
+  description = "Download the flags of the 20 most populous countries.",
 ): Promise<void> {
   cli.exitOnMissingPermission();
-  const [label, url] = await processArgs(Deno.args)
+  const [label, url] = await processArgs(Deno.args, description)
     .catch((exc) => cli.usageExit(exc, USAGE));
   setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
@@ -126,13 +130,17 @@ export async function main(
  * Reads `-s LABEL` or `-s URL`; `-h` prints the help and exits 0.
  *
  * @param argv the arguments after the script's name
+ * @param description what the script does, for `-h`
  * @returns the label (LOCAL by default) and its base URL
  * @throws {UsageError} for a command line that makes no sense
  */
-async function processArgs(argv: string[]): Promise<[string, string]> {
+async function processArgs(
+  argv: string[],
+  description: string,
+): Promise<[string, string]> {
   const program = (await cli.argumentParser())
     .usage(USAGE)
-    .description("Download the flags of the 20 most populous countries.")
+    .description(description)
     .addOption(cli.serverOption(SERVERS, DEFAULT_SERVER));
   const { server } = cli.parseCommandLine<{ server: string }>(program, argv);
   return cli.resolveServer(server, SERVERS);

@@ -173,7 +173,7 @@ export async function processArgs(
     .option("-l, --limit <N>", "limit to N first codes", cli.integer)
     .option(
       "-m, --max_req <CONCURRENT>",
-      "maximum concurrent requests",
+      `maximum concurrent requests (default=${defaultConcurReq})`,
       cli.integer,
       defaultConcurReq,
     )

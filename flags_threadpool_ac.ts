@@ -41,4 +41,10 @@ export async function downloadMany(
   return results.length;
 }
 
-if (import.meta.main) await main(downloadMany);
+if (import.meta.main) {
+  await main(
+    downloadMany,
+    "Download the first 5 of the 20 most populous countries' flags " +
+      "on 3 Workers, printing each future scheduled and completed.",
+  );
+}

@@ -69,6 +69,12 @@ export async function argumentParser(
     .configureHelp({
       styleTitle: (title) => HELP_TITLES[title] ?? title,
       optionTerm: argparseTerm,
+      optionDescription: argparseDescription,
+      visibleOptions(cmd) {
+        // argparse lists -h first.
+        const options = commander.Help.prototype.visibleOptions.call(this, cmd);
+        return [options.pop()!, ...options];
+      },
     })
     // No colours, as argparse: deciding reads the environment (needs --allow-env).
     .configureOutput({
@@ -86,6 +92,20 @@ function argparseTerm(option: Option): string {
     .filter((flag) => flag !== undefined)
     .map((flag) => metavar ? `${flag} ${metavar}` : flag)
     .join(", ");
+}
+
+/**
+ * An option's help as argparse's `ArgumentDefaultsHelpFormatter` writes it,
+ * `(default: 1)` with no quotes, unless the help gives its default itself
+ * (the book's `(default=LOCAL)`).
+ */
+function argparseDescription(option: Option): string {
+  const { description, defaultValue } = option;
+  if (defaultValue === undefined || /default/.test(description)) {
+    return description;
+  }
+  const value = option.defaultValueDescription ?? String(defaultValue);
+  return `${description} (default: ${value})`;
 }
 
 /**
@@ -144,7 +164,8 @@ export function choice<T extends string>(
  * @param argv the arguments after the script's name
  * @returns the options' values, as `T` says they are; `program.args` holds
  * the positional ones
- * @throws {UsageError} for an unknown or ambiguous option or a bad value
+ * @throws {UsageError} for an unknown or ambiguous option, a bad value, or
+ * an argument too many (argparse's `unrecognized arguments: x`)
  */
 export function parseCommandLine<T extends OptionValues>(
   program: Command,
@@ -155,9 +176,37 @@ export function parseCommandLine<T extends OptionValues>(
   } catch (exc) {
     if (!(exc instanceof commander.CommanderError)) throw exc;
     if (exc.code === "commander.helpDisplayed") Deno.exit(0);
-    throw new UsageError(exc.message.replace(/^error: /, ""));
+    const extra = unrecognized(program, exc);
+    throw new UsageError(
+      extra
+        ? `unrecognized arguments: ${extra}`
+        : exc.message.replace(/^error: /, ""),
+    );
   }
   return program.opts<T>();
+}
+
+/**
+ * What argparse would call unrecognized arguments, after commander's error
+ * `exc`: an unknown option, and the arguments beyond the positional ones,
+ * in their order.
+ *
+ * @returns them joined by spaces, or undefined for any other error
+ */
+function unrecognized(
+  program: Command,
+  exc: Commander.CommanderError,
+): string | undefined {
+  const flag = /^error: unknown option '(.*?)'/.exec(exc.message)?.[1];
+  if (exc.code !== "commander.excessArguments" && !flag) return undefined;
+  const at = flag === undefined ? -1 : program.args.indexOf(flag);
+  if (flag !== undefined && at < 0) return flag;
+  const declared = program.registeredArguments;
+  const taken = declared.at(-1)?.variadic ? Infinity : declared.length;
+  let positional = 0;
+  return program.args
+    .filter((_, i) => i === at || ++positional > taken)
+    .join(" ");
 }
 
 /**
@@ -286,7 +335,8 @@ export function serverOption(
   const labels = Object.keys(servers).sort().join(", ");
   return new commander.Option(
     "-s, --server <LABEL>",
-    `server to hit; one of ${labels}, or a base URL`,
+    // The book's words, with its default in them.
+    `Server to hit; one of ${labels}, or a base URL (default=${label})`,
   ).default(label);
 }
 

@@ -161,13 +161,13 @@ Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", asyn
 
 Deno.test("bad options: the usage error and line of the flags2 scripts, exit 2, no downloads folder", async () => {
   const cases: [string[], string][] = [
-    [["-x"], "unknown option '-x'"],
+    [["-x"], "unrecognized arguments: -x"],
     [["-s"], "option '-s, --server <LABEL>' argument missing"],
     [
       ["-s", "nowhere"],
       "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
     ],
-    [["BR"], "too many arguments. Expected 0 arguments but got 1: BR."],
+    [["BR", "x"], "unrecognized arguments: BR x"],
   ];
   await settleAll(
     DOWNLOADERS.flatMap((script) =>

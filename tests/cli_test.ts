@@ -96,11 +96,25 @@ Deno.test("an option's value and what follows -- are never expanded", async () =
   assert.deepEqual(program.args, ["--rep"]);
 });
 
-Deno.test("an unknown option is still a usage error", async () => {
-  const program = await benchLike();
+Deno.test("an unknown option or an extra argument is a usage error, in argparse's words", async () => {
+  const bench = await benchLike();
   assertUsageError(
-    () => parseCommandLine(program, ["--bogus"]),
-    /--bogus/,
+    () => parseCommandLine(bench, ["--bogus"]),
+    "unrecognized arguments: --bogus",
+  );
+  assertUsageError(
+    () => parseCommandLine(bench, ["x", "--rep", "2", "y"]),
+    "unrecognized arguments: x y",
+  );
+  assertUsageError(
+    () => parseCommandLine(bench, ["--bogus", "x"]),
+    "unrecognized arguments: --bogus x",
+  );
+  // Codes are all taken: only the option is unrecognized.
+  const codes = (await benchLike()).argument("[CC...]", "codes");
+  assertUsageError(
+    () => parseCommandLine(codes, ["BR", "--bogus"]),
+    "unrecognized arguments: --bogus",
   );
 });
 
@@ -135,7 +149,12 @@ Deno.test("the help reads as argparse's: usage: in lower case, its titles and te
   assert.match(help, /\noptions:\n/);
   assert.match(help, /\n {2}--repeat N +runs/);
   assert.match(help, /\n {2}-v, --verbose +more/);
-  assert.match(help, /\n {2}-h, --help +show this help message and exit\n/);
+  // -h first, defaults as argparse's ArgumentDefaultsHelpFormatter: no quotes.
+  assert.match(
+    help,
+    /\noptions:\n {2}-h, --help +show this help message and exit\n/,
+  );
+  assert.match(help, /\n {2}--repeat N +runs \(default: 3\)\n/);
   assert.doesNotMatch(help, /Usage:|Options:|<N>/);
 });
 
@@ -221,9 +240,17 @@ Deno.test("flags.ts and its kin: -h prints the help of one -s option and exits 0
     );
     assert.match(
       stdout,
-      /-s LABEL, --server LABEL +server to hit; one of DELAY, ERROR, LOCAL, REMOTE,/,
+      /-s LABEL, --server LABEL +Server to hit; one of DELAY, ERROR, LOCAL, REMOTE,\s+or a base URL \(default=LOCAL\)\n/,
     );
     assert.match(stdout, /-h, --help +show this help message and exit/);
+    // What each script does: flags_threadpool_ac.ts only the first 5.
+    const first5 = script === "flags_threadpool_ac.ts";
+    assert.match(
+      stdout,
+      first5
+        ? /\n\nDownload the first 5 of the 20 most populous countries' flags\s/
+        : /\n\nDownload the flags of the 20 most populous countries\.\n/,
+    );
   }));
   assert.deepEqual(await listDir(dir.path), []);
 });
@@ -264,11 +291,12 @@ Deno.test("demo_executor_map.ts and arcfour.ts take no argument: -h prints the h
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, new RegExp(`^usage: ${script} \\[-h\\]\n`));
     assert.match(help.stdout, /-h, --help +show this help message and exit/);
-    const bad = await runWith([], script, ["--x"], dir.path);
+    // argparse's words for what it did not expect, all of it.
+    const bad = await runWith([], script, ["x", "y", "--x"], dir.path);
     assert.equal(bad.code, 2, bad.stderr);
     assert.equal(bad.stdout, "");
     assert.deepEqual(lines(bad.stderr), [
-      "*** Usage error: unknown option '--x'",
+      "*** Usage error: unrecognized arguments: x y --x",
       `usage: ${script} [-h]`,
     ]);
   }));

@@ -234,13 +234,13 @@ Deno.test("least permissions: --plain none, --threads read, processes read, run 
 const BAD_ARGS: [string[], string][] = [
   [["x"], "WORKERS must be a whole number from 1, not 'x'"],
   [["0"], "WORKERS must be a whole number from 1, not '0'"],
-  [["1", "2"], "too many arguments. Expected 1 argument but got 2: 1, 2."],
+  [["1", "2"], "unrecognized arguments: 2"],
   [["--plain", "2"], "--plain runs on the main thread: no WORKERS"],
   [
     ["--plain", "--threads"],
     "--plain and --threads exclude each other",
   ],
-  [["--bogus"], "unknown option '--bogus'"],
+  [["--bogus"], "unrecognized arguments: --bogus"],
   [["--scale", "0"], "--scale N must be >= 1"],
   [
     ["--scale", "x"],

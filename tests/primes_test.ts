@@ -122,7 +122,7 @@ Deno.test("proc_pool.ts with no argument says a process per CPU", async () => {
 const BAD_ARGS: [string[], string][] = [
   [["0"], "WORKERS must be a whole number from 1, not '0'"],
   [["--plain", "2"], "--plain runs on the main thread: no WORKERS"],
-  [["--scale", "2"], "unknown option '--scale'"],
+  [["--scale", "2"], "unrecognized arguments: --scale"],
 ];
 
 Deno.test("proc_pool.ts refuses a bad command line: the error, its usage line, status 2", async () => {

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { formatMeter } from "../lib/tqdm.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
   decode,
@@ -21,12 +22,17 @@ import { denoCommand } from "../tools/process.ts";
 /** Where the README's commands take the clone to be. */
 const CLONE = "~/flags2-deno/";
 
-/** The `deno run -A` commands of the README's Start section, as argument lists. */
-async function startCommands(): Promise<string[][]> {
+/** The README's Start section. */
+async function startSection(): Promise<string> {
   const readme = await Deno.readTextFile(repoPath("README.md"));
   const start = readme.split(/^## /m).find((part) => part.startsWith("Start"));
   assert.ok(start, "no Start section");
-  return start.split("\n")
+  return start;
+}
+
+/** The `deno run -A` commands of the README's Start section, as argument lists. */
+async function startCommands(): Promise<string[][]> {
+  return (await startSection()).split("\n")
     .filter((line) => line.startsWith("deno run -A "))
     .map((line) => line.replace(/#.*/, "").trim().split(/\s+/).slice(3));
 }
@@ -61,4 +67,19 @@ Deno.test("README Start: each script runs by its path from a folder outside the 
       assert.ok(saved.length > 0, `${why}nothing in downloads/`);
     }
   }));
+});
+
+Deno.test("README Start: the sample bar is the line tqdm draws at 80 columns for its numbers", async () => {
+  const bars = (await startSection()).split("\n")
+    .filter((line) => /^ *\d+%\|/.test(line));
+  assert.equal(bars.length, 1, bars.join("\n"));
+  const [bar] = bars;
+  const numbers = /\| (\d+)\/(\d+) \[(\d\d):(\d\d)<.*, *([\d.]+)it\/s\]$/
+    .exec(bar);
+  assert.ok(numbers, bar);
+  const [n, total, minutes, seconds, rate] = numbers.slice(1).map(Number);
+  assert.equal(
+    formatMeter(n, total, minutes * 60 + seconds, 80, rate),
+    bar,
+  );
 });
