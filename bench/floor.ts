@@ -13,9 +13,8 @@
  * @module
  */
 
-import { Command } from "commander";
 import { asCompleted, ThreadPoolExecutor } from "../futures.ts";
-import { integer } from "../lib/cli.ts";
+import { argumentParser, parseOrExit, positiveInteger } from "../lib/cli.ts";
 import { PRESETS } from "../slow_server.ts";
 import type { Report } from "../tools/report.ts";
 import { sleep } from "./floor_tasks.ts";
@@ -55,13 +54,15 @@ async function sleepMany(tasks: number, maxWorkers: number) {
 
 /** Runs the pool once and prints its report. */
 async function main(args: string[]): Promise<void> {
-  const options = new Command()
-    .name("bench/floor.ts")
+  const program = (await argumentParser("bench/floor.ts"))
+    .usage("[-h] [-m N] [-n N]")
     .description("Time the threadpool's pool alone: tasks that only sleep.")
-    .option("-m, --max_req <N>", "most Workers", integer, 30)
-    .option("-n, --tasks <N>", "tasks", integer, 26 * 26)
-    .parse(args, { from: "user" })
-    .opts<{ max_req: number; tasks: number }>();
+    .option("-m, --max_req <N>", "most Workers", positiveInteger, 30)
+    .option("-n, --tasks <N>", "tasks", positiveInteger, 26 * 26);
+  const options = parseOrExit<{ max_req: number; tasks: number }>(
+    program,
+    args,
+  );
   const tasks = options.tasks;
   // As the scripts do: no more Workers than tasks, nor than their maximum.
   const maxWorkers = Math.min(options.max_req, MAX_WORKERS, tasks);

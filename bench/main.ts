@@ -25,7 +25,12 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import {
+  argumentParser,
+  choice,
+  parseOrExit,
+  positiveInteger,
+} from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile, isFolder, tempDir } from "../tools/files.ts";
 import { type Book, loadBook } from "./book.ts";
@@ -70,36 +75,32 @@ interface Options {
   python: string;
 }
 
-/** Parses an option's value: an integer >= 1. */
-function positive(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) {
-    throw new InvalidArgumentError("must be an integer >= 1");
-  }
-  return n;
-}
-
-/** Parses the command line. */
-function parseOptions(args: string[]): Options {
-  const names = SCENARIOS.map((s) => s.id).join(", ");
-  return new Command()
-    .name("bench/main.ts")
+/** Parses the command line as the scripts do; a usage error exits 2. */
+async function parseOptions(args: string[]): Promise<Options> {
+  const names = SCENARIOS.map((s) => s.id);
+  const scenario = choice(...new Set([...names, "delay", "error", "cpu"]));
+  const program = (await argumentParser("bench/main.ts"))
+    .usage(
+      "[-h] [--scenario NAME] [--repeat N] [--quick] [--memory METHOD] " +
+        "[--workdir DIR] [--book DIR] [--python PATH] [--json FILE] [--svg FILE]",
+    )
     .description("Time the three flag downloaders against LOCAL, DELAY, ERROR.")
     .option(
       "--scenario <NAME>",
-      `run only this scenario (repeatable): ${names}, or local, delay, ` +
-        "error, or cpu",
-      (name: string, names: string[]) => [...names, name],
+      `run only this scenario (repeatable): ${names.join(", ")}, or local, ` +
+        "delay, error, or cpu",
+      (
+        name: string,
+        names: string[],
+      ) => [...names, scenario(name.toLowerCase())],
       [],
     )
-    .option("--repeat <N>", "runs per row (default 3)", positive)
+    .option("--repeat <N>", "runs per row (default 3)", positiveInteger)
     .option("--quick", "one run of a quick subset")
-    .addOption(
-      new Option(
-        "--memory <METHOD>",
-        "peak memory from /usr/bin/time (time) or polled VmHWM (proc)",
-      )
-        .choices(["time", "proc"]),
+    .option(
+      "--memory <METHOD>",
+      "peak memory from /usr/bin/time (time) or polled VmHWM (proc)",
+      choice("time", "proc"),
     )
     .option(
       "--workdir <DIR>",
@@ -114,9 +115,8 @@ function parseOptions(args: string[]): Options {
     )
     .option("--python <PATH>", "the Python of --book", "python3")
     .option("--json <FILE>", "results as JSON", "bench-results/bench.json")
-    .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg")
-    .parse(args, { from: "user" })
-    .opts<Options>();
+    .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg");
+  return parseOrExit<Options>(program, args);
 }
 
 /** A line on standard error saying where the bench is. */
@@ -207,15 +207,11 @@ async function writeOut(path: string, text: string): Promise<void> {
 
 /** Runs the bench. */
 async function main(args: string[]): Promise<void> {
-  const options = parseOptions(args);
+  const options = await parseOptions(args);
   const scenarios = pickScenarios(options.scenario);
   // The CPU-bound scripts: with every scenario, or when named.
   const cpu = options.scenario.length === 0 ||
     options.scenario.some((name) => name.toLowerCase() === "cpu");
-  if (scenarios.length === 0 && !cpu) {
-    console.error(`*** No scenario named ${options.scenario.join(", ")}`);
-    Deno.exit(2);
-  }
   if (options.workdir && !(await isFolder(options.workdir))) {
     console.error(`*** --workdir ${options.workdir}: no such folder`);
     Deno.exit(2);

@@ -243,11 +243,54 @@ async function benchIn(args: string[]) {
   return { code, stderr, left: await listDir(dir.path) };
 }
 
-Deno.test("bench refuses an unknown scenario: exit 2, one line, nothing written", async () => {
+/** The usage line of the bench, which its help and usage errors print. */
+const BENCH_USAGE = /^usage: bench\/main\.ts \[-h\] \[--scenario NAME\] /;
+
+Deno.test("bench refuses an unknown scenario as the scripts refuse a bad option: exit 2, the error and the usage line, nothing written", async () => {
   const { code, stderr, left } = await benchIn(["--scenario", "nope"]);
   assert.deepEqual(code, 2);
-  assert.deepEqual(stderr.trim(), "*** No scenario named nope");
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 2, stderr);
+  assert.match(lines[0], /^\*\*\* Usage error: .*invalid choice: 'nope'/);
+  assert.match(lines[1], BENCH_USAGE);
   assert.deepEqual(left, []);
+});
+
+Deno.test("bench --repeat 0, and its unique prefix --rep 0: a usage error, exit 2", async () => {
+  for (const flag of ["--repeat", "--rep"]) {
+    const { code, stderr, left } = await benchIn([flag, "0"]);
+    assert.deepEqual(code, 2, stderr);
+    const lines = stderr.trim().split("\n");
+    assert.match(lines[0], /^\*\*\* Usage error: .*'--repeat <N>'.*>= 1$/);
+    assert.match(lines[1], BENCH_USAGE);
+    assert.deepEqual(left, []);
+  }
+});
+
+Deno.test("bench takes unique prefixes, and says usage: in its help as the scripts do", async () => {
+  // --scen is --scenario: a bad value there is its usage error.
+  const prefix = await benchIn(["--scen", "x", "--rep", "1"]);
+  assert.equal(prefix.code, 2);
+  assert.match(prefix.stderr, /--scenario <NAME>' argument 'x' is invalid/);
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const help = await runDeno(BENCH, ["-h"], dir.path);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, BENCH_USAGE);
+  assert.match(
+    help.stdout,
+    /^ {2}-h, --help +show this help message and exit$/m,
+  );
+  assert.match(help.stdout, /^ {2}--repeat N +runs per row/m);
+});
+
+Deno.test("the Worker floor reads its command line as the scripts do: --max 0 is a usage error", async () => {
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const out = await runDeno(FLOOR_PATH, ["--max", "0"], dir.path);
+  assert.equal(out.code, 2);
+  assert.deepEqual(out.stderr.trim().split("\n"), [
+    "*** Usage error: option '-m, --max_req <N>' argument '0' is invalid. must be >= 1",
+    "usage: bench/floor.ts [-h] [-m N] [-n N]",
+  ]);
 });
 
 Deno.test("bench refuses a --workdir that is not a folder: exit 2, nothing written", async () => {
