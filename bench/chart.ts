@@ -23,17 +23,8 @@ import { idealTime, medianTime } from "./table.ts";
 /** A point of a completion curve: seconds since the first request, downloads done by then. */
 export type CurvePoint = { t: number; done: number };
 
-/**
- * One panel: a scenario's title, a subtitle (the codes, each script's
- * concurrency), a line per script, and times marked across it (an ideal
- * time, a baseline's median).
- */
-export interface ChartPanel {
-  title: string;
-  subtitle: string;
-  series: { script: string; points: CurvePoint[] }[];
-  rules: { t: number; label: string }[];
-}
+/** One panel of the chart: what `chartPanels` makes. */
+export type ChartPanel = ReturnType<typeof chartPanels>[number];
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const [WIDTH, PANEL_HEIGHT, HEADER_HEIGHT] = [760, 276, 64];
@@ -58,8 +49,12 @@ export function completionCurve(trace: TraceLine[]): CurvePoint[] {
 /** Seconds for a label: "0.14 s", "13 s". */
 const seconds = (t: number) => `${Number(t.toFixed(2))} s`;
 
-/** The chart's panels: per scenario, the traced run of each script, a rule per baseline and ideal time. */
-export function chartPanels(cases: Case[]): ChartPanel[] {
+/**
+ * The chart's panels, one per scenario: its title, a subtitle (the codes,
+ * each script's concurrency), a line per script from its traced run, and
+ * rules at the times marked across it (each baseline's median, the ideal).
+ */
+export function chartPanels(cases: Case[]) {
   const scenarios = [...new Set(cases.map((c) => c.scenario))];
   return scenarios.map((scenario) => {
     const mine = cases.filter((c) => c.scenario === scenario);

@@ -104,20 +104,8 @@ export const CPU_SCRIPTS: CpuScript[] = [
   read: parseStatus,
 }));
 
-/**
- * A row of the CPU table, and of the JSON: a script at a scale (how many
- * times the book's size each job is), the times of each of its modes, a
- * round each (NaN for a failed run), their medians, the medians of the
- * rounds' ratios by id (NaN when a mode is missing), what went wrong.
- */
-export interface CpuRow {
-  script: string;
-  scale: number;
-  times: Partial<Record<Mode, number[]>>;
-  median: Partial<Record<Mode, number>>;
-  ratios: Record<string, number>;
-  problems: string[];
-}
+/** A row of the CPU table, and of the JSON: what `runCpu` makes. */
+export type CpuRow = Awaited<ReturnType<typeof runCpu>>[number];
 
 /** Runs `script` once in `mode`; returns its time, or a problem. */
 async function runOnce(
@@ -133,10 +121,8 @@ async function runOnce(
     return `exit status ${out.code}, no status line: ${last}`;
   }
   const { workers } = MODES[mode];
-  if (status.workers !== workers) {
-    return `${status.workers} workers, not ${workers}`;
-  }
-  return status.elapsed;
+  const wrong = status.workers !== workers;
+  return wrong ? `${status.workers} workers, not ${workers}` : status.elapsed;
 }
 
 /**
@@ -145,7 +131,10 @@ async function runOnce(
  * run of each script first, in each pool of 2 workers, so that no timed run
  * pays for transpiling; a script that fails it is left out, with a line.
  *
- * @returns a row per script and scale
+ * @returns a row per script and scale (how many times the book's size each
+ *   job is): the times of each of its modes, a round each (NaN for a failed
+ *   run), their medians, the medians of the rounds' ratios by id (NaN when a
+ *   mode is missing), what went wrong
  * @throws the reason of `signal` when it was aborted
  */
 export async function runCpu(
@@ -153,7 +142,7 @@ export async function runCpu(
   repeat: number,
   scales: number[],
   signal: AbortSignal,
-): Promise<CpuRow[]> {
+) {
   await using dir = await workFolder();
   const ctx = { cwd: dir.path, signal };
   const sound: CpuScript[] = [];
@@ -192,8 +181,8 @@ export async function runCpu(
     times,
     median: Object.fromEntries(
       Object.entries(times).map(([mode, times]) => [mode, median(times)]),
-    ),
-    ratios: Object.fromEntries(RATIOS.map(({ id, of }) => {
+    ) as Partial<Record<Mode, number>>,
+    ratios: Object.fromEntries<number>(RATIOS.map(({ id, of }) => {
       const [a, b] = of.map((mode) => times[mode]);
       const fn = id === "overhead"
         ? (a: number, b: number) => a / (b / 2) - 1

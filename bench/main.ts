@@ -25,12 +25,7 @@
  */
 
 import { dirname } from "node:path";
-import {
-  argumentParser,
-  choice,
-  parseOrExit,
-  positiveInteger,
-} from "../lib/cli.ts";
+import * as cli from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile } from "../tools/files.ts";
 import { type Book, loadBook } from "./book.ts";
@@ -52,8 +47,6 @@ import {
   isBaseline,
   pickScenarios,
   planCases,
-  type Runner,
-  type Scenario,
   SCENARIOS,
   WARM_UP,
 } from "./scenarios.ts";
@@ -73,8 +66,8 @@ interface Options {
 /** Parses the command line as the scripts do; a usage error exits 2. */
 async function parseOptions(args: string[]): Promise<Options> {
   const names = SCENARIOS.map((s) => s.id);
-  const scenario = choice(...new Set([...names, "delay", "error", "cpu"]));
-  const program = (await argumentParser("bench/main.ts"))
+  const scenario = cli.choice(...new Set([...names, "delay", "error", "cpu"]));
+  const program = (await cli.argumentParser("bench/main.ts"))
     .usage(
       "[-h] [--scenario NAME] [--repeat N] [--quick] [--book DIR] " +
         "[--python PATH] [--json FILE] [--svg FILE]",
@@ -87,7 +80,7 @@ async function parseOptions(args: string[]): Promise<Options> {
       (name: string, all: string[]) => [...all, scenario(name.toLowerCase())],
       [],
     )
-    .option("--repeat <N>", "runs per row (default 3)", positiveInteger)
+    .option("--repeat <N>", "runs per row (default 3)", cli.positiveInteger)
     .option("--quick", "one run of a quick subset")
     .option(
       "--book <DIR>",
@@ -98,7 +91,7 @@ async function parseOptions(args: string[]): Promise<Options> {
     .option("--python <PATH>", "the Python of --book", "python3")
     .option("--json <FILE>", "results as JSON", "bench-results/bench.json")
     .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg");
-  return parseOrExit<Options>(program, args);
+  return cli.parseOrExit<Options>(program, args);
 }
 
 /** A script of ours that fails before the bench has timed anything. */
@@ -107,11 +100,10 @@ export class WarmUpError extends Error {
   override name = "WarmUpError";
 }
 
-/** Runs `scenario` with `runner` once, in a fresh folder; shows `what`. */
+/** Runs a case's scenario with its runner once, in a fresh folder; shows `what`. */
 async function runOnce(
   what: string,
-  scenario: Scenario,
-  runner: Runner,
+  { scenario, runner }: Pick<Case, "scenario" | "runner">,
   signal: AbortSignal,
   traced = false,
 ): Promise<Run> {
@@ -131,7 +123,8 @@ async function warmUp(cases: Case[], signal: AbortSignal): Promise<Case[]> {
   const failed = new Set();
   for (const runner of new Set(cases.map((c) => c.runner))) {
     const what = `warming up: ${runner.label}`;
-    const { problems } = await runOnce(what, WARM_UP, runner, signal);
+    const warmUp = { scenario: WARM_UP, runner };
+    const { problems } = await runOnce(what, warmUp, signal);
     if (!problems.length) continue;
     const why = problems.join("; ");
     if (!isBaseline(runner)) {
@@ -148,7 +141,7 @@ async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const run = async (c: Case, what: string, traced?: boolean) => {
     what = `[${cases.indexOf(c) + 1}/${cases.length}] ` +
       `${c.scenario.label} ${c.runner.label} ${what}`;
-    const result = await runOnce(what, c.scenario, c.runner, signal, traced);
+    const result = await runOnce(what, c, signal, traced);
     for (const problem of result.problems) warn(`*** ${what}: ${problem}`);
     return result;
   };

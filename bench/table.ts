@@ -7,7 +7,7 @@
 
 import { PRESETS } from "../slow_server.ts";
 import { decode } from "../tools/process.ts";
-import { MEMORY_NOTE, type Run, workdir } from "./runs.ts";
+import { MEMORY_NOTE, workdir } from "./runs.ts";
 import { type Case, CURL_PATH, isBaseline } from "./scenarios.ts";
 import { median } from "./stats.ts";
 
@@ -28,30 +28,8 @@ export function checkCell(problems: string[]): string {
   return problems.length ? `**${problems.join("; ")}**` : "ok";
 }
 
-/**
- * A row of the flags table, and of the JSON: a case's median, shortest and
- * longest time (s); DELAY's ideal time and the median over it; the median
- * over each baseline's that divides it, by column; per run, the server's
- * peak; the median peak RSS; what did not add up; the runs without traces,
- * and the traced run's time, which is not in the median.
- */
-export interface Row {
-  scenario: string;
-  script: string;
-  codes: number;
-  concurrency: number;
-  median: number;
-  min: number;
-  max: number;
-  ideal?: number;
-  ratioIdeal?: number;
-  ratios: Record<string, number>;
-  peak: number[];
-  memoryMiB: number;
-  problems: string[];
-  runs: Omit<Run, "trace">[];
-  tracedElapsed?: number;
-}
+/** A row of the flags table, and of the JSON: what `summarize` makes. */
+export type Row = ReturnType<typeof summarize>;
 
 /** The median elapsed time of a case's timed runs. */
 export function medianTime(c: Case): number {
@@ -64,8 +42,14 @@ export function idealTime({ scenario, runs: [run] }: Case): number | undefined {
   return Math.ceil(run.codes / run.concurrency) * DELAY_SECONDS;
 }
 
-/** The row of `c`; the baselines of its scenario among `cases` give its ratios. */
-export function summarize(c: Case, cases: Case[]): Row {
+/**
+ * The row of `c`: its median, shortest and longest time (s); DELAY's ideal
+ * time and the median over it; the median over each baseline's of its
+ * scenario among `cases` that divides it, by column; per run, the server's
+ * peak; the median peak RSS; what did not add up; the runs without traces,
+ * and the traced run's time, which is not in the median.
+ */
+export function summarize(c: Case, cases: Case[]) {
   const times = c.runs.map((run) => run.elapsed);
   const [mid, ideal] = [medianTime(c), idealTime(c)];
   const ratios: Record<string, number> = {};
