@@ -54,7 +54,7 @@ import { flagsTable, machine, preamble, summarize } from "./table.ts";
 
 /** The options of the command line. */
 interface Options {
-  scenario: string[];
+  scenario?: string[];
   repeat?: number;
   quick?: boolean;
   book?: string;
@@ -77,8 +77,10 @@ async function parseOptions(args: string[]): Promise<Options> {
       "--scenario <NAME>",
       `run only this scenario (repeatable): ${names.join(", ")}, or local, ` +
         "delay, error, or cpu",
-      (name: string, all: string[]) => [...all, scenario(name.toLowerCase())],
-      [],
+      (name: string, all: string[] = []) => [
+        ...all,
+        scenario(name.toLowerCase()),
+      ],
     )
     .option("--repeat <N>", "runs per row (default 3)", cli.positiveInteger)
     .option("--quick", "one run of a quick subset")
@@ -166,11 +168,12 @@ async function writeOut(path: string, text: string): Promise<void> {
 /** Runs the bench. */
 async function main(args: string[]): Promise<void> {
   const options = await parseOptions(args);
-  const scenarios = pickScenarios(options.scenario);
+  const named = options.scenario ?? [];
+  const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
-  const cpu = options.scenario.length === 0 || options.scenario.includes("cpu");
+  const cpu = named.length === 0 || named.includes("cpu");
   // --quick picks its subset only when no scenario is named.
-  const quick = (options.quick ?? false) && options.scenario.length === 0;
+  const quick = (options.quick ?? false) && named.length === 0;
   const repeat = options.repeat ?? (options.quick ? 1 : 3);
   const book: Book = options.book
     ? await loadBook(options.book, options.python)

@@ -281,6 +281,7 @@ Deno.test("bench takes unique prefixes, and says usage: in its help as the scrip
     /^ {2}-h, --help +show this help message and exit$/m,
   );
   assert.match(help.stdout, /^ {2}--repeat N +runs per row/m);
+  assert.doesNotMatch(help.stdout, /\(default: \)/);
 });
 
 Deno.test("the Worker floor reads its command line as the scripts do: --max 0 is a usage error", async () => {
