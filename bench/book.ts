@@ -14,36 +14,35 @@ import { EDITION_PORTS } from "../slow_server.ts";
 import { isFile, isFolder } from "../tools/files.ts";
 import { decode } from "../tools/process.ts";
 import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
-import { failedRun, runFlags } from "./runs.ts";
+import { failedRun, runFlags, warn } from "./runs.ts";
 import { type Baseline, serve } from "./scenarios.ts";
 
-/** Each edition's folders: the flags scripts, the CPU scripts beside them. */
+/**
+ * Each edition's folders: the flags scripts' (the first edition's also
+ * updated for Python 3.7, where asyncio runs), the folder they save to (the
+ * first edition's scripts do not make it), the CPU scripts beside them.
+ */
 const EDITIONS = {
   1: {
-    // Also the folder updated for Python 3.7, where asyncio runs.
     flags: /17-futures(-py3\.7)?\/countries$/,
+    saveDir: "downloads",
     cpu: "crypto",
     cpuScripts: ["sha_futures.py", "arcfour_futures.py"],
-    // The first edition's scripts save there but do not make the folder.
-    saveDir: "downloads",
     read: parseStatus,
   },
   2: {
     flags: /20-executors\/getflags$/,
+    saveDir: "downloaded",
     cpu: "primes",
     cpuScripts: ["proc_pool.py"],
-    saveDir: "downloaded",
     read: parsePrimes,
   },
 } as const;
 
-/** What `--book` adds to the bench. */
+/** What `--book` adds to the bench: the flags2 scripts, as baselines of ours; the CPU scripts; the lines of the table's notes. */
 export interface Book {
-  /** The flags2 scripts, as baselines of ours. */
   flags: Baseline[];
-  /** The CPU scripts. */
   cpu: CpuScript[];
-  /** The lines the table's notes get. */
   notes: string[];
 }
 
@@ -53,11 +52,6 @@ function parsePrimes(stdout: string): Status {
   const total = /^Total time: (\d+\.\d+)s$/m.exec(stdout.trimEnd());
   if (!workers || !total) return undefined;
   return { workers: Number(workers[1]), elapsed: Number(total[1]) };
-}
-
-/** The last part of a path. */
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 /** A flags2 script of the book, `path`, that mirrors our script `id`. */
@@ -70,7 +64,7 @@ function flagsScript(
   const { saveDir } = EDITIONS[edition];
   return {
     id: `book-${id}`,
-    label: basename(path),
+    label: path.slice(path.lastIndexOf("/") + 1),
     ratio: { column: "× book", over: [id] },
     async run(scenario, ctx) {
       const port = EDITION_PORTS[edition][scenario.server];
@@ -87,14 +81,9 @@ function flagsScript(
 }
 
 /** The files of `names` in `dir`; a line for each that is missing. */
-async function present(
-  dir: string,
-  names: readonly string[],
-  warn: (text: string) => void,
-): Promise<string[]> {
+async function present(dir: string, names: readonly string[]) {
   const found = [];
-  for (const name of names) {
-    const path = `${dir}/${name}`;
+  for (const path of names.map((name) => `${dir}/${name}`)) {
     if (await isFile(path)) found.push(path);
     else warn(`*** --book: no ${path}; its rows are left out.`);
   }
@@ -102,19 +91,11 @@ async function present(
 }
 
 /**
- * The book's scripts of the checkout folder `dir`, run with `python`.
- *
- * @param dir `17-futures/countries` or `20-executors/getflags` of a checkout
- * @param python the Python to run them with
- * @param warn prints a line that says what is left out
- * @returns the baselines and CPU scripts found; none when `dir` or Python
- *   is missing
+ * The book's scripts of the checkout folder `dir`, `17-futures/countries`
+ * or `20-executors/getflags`, run with `python`; none, with a line, when
+ * `dir` or Python is missing.
  */
-export async function loadBook(
-  dir: string,
-  python: string,
-  warn: (text: string) => void,
-): Promise<Book> {
+export async function loadBook(dir: string, python: string): Promise<Book> {
   const none: Book = { flags: [], cpu: [], notes: [] };
   dir = dir.replace(/\/+$/, "");
   if (!(await isFolder(dir))) {
@@ -143,15 +124,15 @@ export async function loadBook(
   const { cpu, cpuScripts, read } = EDITIONS[edition];
   const flags: Baseline[] = [];
   for (const id of ["sequential", "threadpool", "asyncio"]) {
-    const [path] = await present(dir, [`flags2_${id}.py`], warn);
+    const [path] = await present(dir, [`flags2_${id}.py`]);
     if (path) flags.push(flagsScript(id, path, edition, python));
   }
   const cpuDir = `${dir.slice(0, dir.lastIndexOf("/"))}/${cpu}`;
   const ports = EDITION_PORTS[edition];
   return {
     flags,
-    cpu: (await present(cpuDir, cpuScripts, warn)).map((path) => ({
-      label: basename(path),
+    cpu: (await present(cpuDir, cpuScripts)).map((path) => ({
+      label: path.slice(path.lastIndexOf("/") + 1),
       modes: ["1 process", "2 processes"],
       scaled: false,
       command: (mode) => [python, path, ...MODES[mode].args],

@@ -17,36 +17,20 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import type { TraceLine } from "../lib/trace.ts";
-import { type Case, isBaseline, scenarioLabel } from "./scenarios.ts";
+import { type Case, isBaseline } from "./scenarios.ts";
 import { idealTime, medianTime } from "./table.ts";
 
-/** A point of a completion curve: seconds since the first request, downloads done. */
-export interface CurvePoint {
-  /** Seconds since the first request. */
-  t: number;
-  /** Downloads done by then. */
-  done: number;
-}
+/** A point of a completion curve: seconds since the first request, downloads done by then. */
+export type CurvePoint = { t: number; done: number };
 
-/** One panel: a scenario, a line per script, times marked across it. */
-export interface ChartPanel {
-  /** The scenario, e.g. "DELAY -e -m 30". */
-  title: string;
-  /** Smaller text after the title, e.g. the concurrency of each script. */
-  subtitle: string;
-  /** A line per script, which picks its colour. */
-  series: { script: string; points: CurvePoint[] }[];
-  /** Times marked across the panel: an ideal time, a baseline's median. */
-  rules: { t: number; label: string }[];
-}
+/** One panel of the chart: what `chartPanels` makes. */
+export type ChartPanel = ReturnType<typeof chartPanels>[number];
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const WIDTH = 760;
-const PANEL_HEIGHT = 276;
-const HEADER_HEIGHT = 64;
+const [WIDTH, PANEL_HEIGHT, HEADER_HEIGHT] = [760, 276, 64];
 
 /** Fixed colours, so that a script has the same one in every panel. */
-export const SCRIPT_COLORS: Readonly<Record<string, string>> = {
+const SCRIPT_COLORS: Readonly<Record<string, string>> = {
   sequential: "#4269d0",
   threadpool: "#ff725c",
   asyncio: "#3ca951",
@@ -62,24 +46,31 @@ export function completionCurve(trace: TraceLine[]): CurvePoint[] {
   return [{ t: 0, done: 0 }, ...ends.map((t, i) => ({ t, done: i + 1 }))];
 }
 
-/** The chart's panels: per scenario, the traced run of each script, a rule per baseline. */
-export function chartPanels(cases: Case[]): ChartPanel[] {
+/** Seconds for a label: "0.14 s", "13 s". */
+const seconds = (t: number) => `${Number(t.toFixed(2))} s`;
+
+/**
+ * The chart's panels, one per scenario: its title, a subtitle (the codes,
+ * each script's concurrency), a line per script from its traced run, and
+ * rules at the times marked across it (each baseline's median, the ideal).
+ */
+export function chartPanels(cases: Case[]) {
   const scenarios = [...new Set(cases.map((c) => c.scenario))];
   return scenarios.map((scenario) => {
     const mine = cases.filter((c) => c.scenario === scenario);
     const scripts = mine.filter((c) => !isBaseline(c.runner));
     const rules = mine.filter((c) => isBaseline(c.runner)).map((c) => ({
       t: medianTime(c),
-      label: `${c.runner.label} ${fmtSeconds(medianTime(c))}`,
+      label: `${c.runner.label} ${seconds(medianTime(c))}`,
     }));
     for (const t of new Set(scripts.map(idealTime))) {
-      if (t) rules.push({ t, label: `ideal ${fmtSeconds(t)}` });
+      if (t) rules.push({ t, label: `ideal ${seconds(t)}` });
     }
     const concurrency = scripts.map((c) =>
       `${c.runner.label} ${c.runs[0].concurrency}`
     );
     return {
-      title: scenarioLabel(scenario),
+      title: scenario.label,
       subtitle: `${scripts[0]?.runs[0].codes} codes · concurrent requests: ` +
         concurrency.join(", ") + " · dot: last one",
       series: scripts.map((c) => ({
@@ -91,41 +82,30 @@ export function chartPanels(cases: Case[]): ChartPanel[] {
   });
 }
 
-/** Seconds for a label: "0.14 s", "13 s". */
-function fmtSeconds(seconds: number): string {
-  return `${Number(seconds.toFixed(2))} s`;
-}
-
-/** The whole chart as a standalone SVG document. */
+/** The whole chart as a standalone SVG document, on a white page. */
 export function renderChart(title: string, panels: ChartPanel[]): string {
   const { document } = parseHTML("<html><body></body></html>");
   const height = HEADER_HEIGHT + panels.length * PANEL_HEIGHT;
   const outer = document.createElementNS(SVG_NS, "svg");
-  outer.setAttribute("xmlns", SVG_NS);
-  outer.setAttribute("width", String(WIDTH));
-  outer.setAttribute("height", String(height));
-  outer.setAttribute("viewBox", `0 0 ${WIDTH} ${height}`);
-  // A white page: viewers would otherwise show the lines on transparency.
   const page = document.createElementNS(SVG_NS, "rect");
-  page.setAttribute("width", "100%");
-  page.setAttribute("height", "100%");
-  page.setAttribute("fill", "white");
+  const attributes = (element: Element, values: Record<string, unknown>) =>
+    Object.entries(values).map(([k, v]) => element.setAttribute(k, `${v}`));
+  attributes(outer, { xmlns: SVG_NS, width: WIDTH, height });
+  attributes(outer, { viewBox: `0 0 ${WIDTH} ${height}` });
+  attributes(page, { width: "100%", height: "100%", fill: "white" });
   outer.appendChild(page);
   const scripts = [
     ...new Set(panels.flatMap((p) => p.series.map((s) => s.script))),
   ];
-  place(outer, header(document, title, scripts), 0);
-  panels.forEach((panel, i) => {
-    place(outer, panelPlot(document, panel), HEADER_HEIGHT + i * PANEL_HEIGHT);
+  const plots = [
+    header(document, title, scripts),
+    ...panels.map((panel) => panelPlot(document, panel)),
+  ];
+  plots.forEach((svg, i) => {
+    attributes(svg, { x: 0, y: i && HEADER_HEIGHT + (i - 1) * PANEL_HEIGHT });
+    outer.appendChild(svg);
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${outer.outerHTML}\n`;
-}
-
-/** Appends a Plot SVG to the outer SVG at height `y`. */
-function place(outer: Element, svg: Element, y: number): void {
-  svg.setAttribute("x", "0");
-  svg.setAttribute("y", String(y));
-  outer.appendChild(svg);
 }
 
 /** The colour scale shared by every panel. */
@@ -137,98 +117,54 @@ function colorScale(scripts: string[]): Plot.ScaleOptions {
 }
 
 /** The chart title and the legend: a swatch and a name per script. */
-function header(
-  document: Document,
-  title: string,
-  scripts: string[],
-): Element {
-  const step = 120;
-  const keys = scripts.map((script, i) => ({ script, x: 30 + i * step }));
+function header(document: Document, title: string, scripts: string[]) {
+  const keys = scripts.map((script, i) => ({ script, x: 30 + i * 120 }));
   return Plot.plot({
-    document,
-    width: WIDTH,
-    height: HEADER_HEIGHT,
-    margin: 0,
-    x: { type: "identity" },
-    y: { type: "identity" },
+    ...{ document, width: WIDTH, height: HEADER_HEIGHT, margin: 0 },
+    ...{ x: { type: "identity" }, y: { type: "identity" } },
     color: colorScale(scripts),
     marks: [
       Plot.text([title], {
-        x: 16,
-        y: 20,
-        textAnchor: "start",
-        fontSize: 16,
-        fontWeight: "bold",
+        ...{ x: 16, y: 20, textAnchor: "start" },
+        ...{ fontSize: 16, fontWeight: "bold" },
       }),
       Plot.ruleY(keys, {
-        x1: (d) => d.x - 14,
-        x2: (d) => d.x + 6,
-        y: 46,
-        stroke: "script",
-        strokeWidth: 3,
+        ...{ x1: (d) => d.x - 14, x2: (d) => d.x + 6, y: 46 },
+        ...{ stroke: "script", strokeWidth: 3 },
       }),
       Plot.text(keys, {
-        x: (d) => d.x + 12,
-        y: 46,
-        text: "script",
-        textAnchor: "start",
-        fontSize: 13,
+        ...{ x: (d) => d.x + 12, y: 46, text: "script" },
+        ...{ textAnchor: "start", fontSize: 13 },
       }),
     ],
   }) as unknown as Element;
 }
 
-/** The panel's subtitle, naming its dashed rules: they have no room of their own. */
-function subtitle(panel: ChartPanel): string {
-  const rules = panel.rules.map((rule) => rule.label).join(", ");
-  return rules ? `${panel.subtitle} · dashed: ${rules}` : panel.subtitle;
-}
-
-/** One scenario's panel: a step line per script, dashed rules at the marked times. */
+/** One scenario's panel: a step line per script, dashed rules at the marked times, the rules named in the subtitle (they have no room of their own). */
 function panelPlot(document: Document, panel: ChartPanel): Element {
-  const scripts = panel.series.map((s) => s.script);
   const points = panel.series.flatMap((s) =>
     s.points.map((p) => ({ ...p, script: s.script }))
   );
+  const rules = panel.rules.map((rule) => rule.label).join(", ");
+  const subtitle = panel.subtitle + (rules ? ` · dashed: ${rules}` : "");
+  // Centred axis labels leave the top-left corner to the title.
+  const axis = { labelAnchor: "center", grid: true, nice: true } as const;
+  const text = {
+    frameAnchor: "top-left",
+    dx: -48,
+    textAnchor: "start",
+  } as const;
   return Plot.plot({
-    document,
-    width: WIDTH,
-    height: PANEL_HEIGHT,
-    marginTop: 56,
-    marginLeft: 64,
-    marginRight: 24,
-    marginBottom: 40,
-    x: {
-      label: "seconds since the first request",
-      labelAnchor: "center",
-      grid: true,
-      nice: true,
-    },
-    // A centred y label leaves the top-left corner to the title.
-    y: {
-      label: "downloads completed",
-      labelAnchor: "center",
-      grid: true,
-      nice: true,
-    },
-    color: colorScale(scripts),
+    ...{ document, width: WIDTH, height: PANEL_HEIGHT, marginTop: 56 },
+    ...{ marginLeft: 64, marginRight: 24, marginBottom: 40 },
+    x: { ...axis, label: "seconds since the first request" },
+    y: { ...axis, label: "downloads completed" },
+    color: colorScale(panel.series.map((s) => s.script)),
     marks: [
       Plot.text([panel.title], {
-        frameAnchor: "top-left",
-        dy: -36,
-        dx: -48,
-        textAnchor: "start",
-        fontSize: 14,
-        fontWeight: "bold",
+        ...{ ...text, dy: -36, fontSize: 14, fontWeight: "bold" },
       }),
-      Plot.text([subtitle(panel)], {
-        frameAnchor: "top-left",
-        dy: -18,
-        dx: -48,
-        textAnchor: "start",
-        fontSize: 11,
-        fill: "#444",
-      }),
+      Plot.text([subtitle], { ...text, dy: -18, fontSize: 11, fill: "#444" }),
       Plot.ruleY([0]),
       Plot.ruleX(panel.rules, {
         x: "t",
@@ -236,11 +172,8 @@ function panelPlot(document: Document, panel: ChartPanel): Element {
         strokeDasharray: "5,4",
       }),
       Plot.line(points, {
-        x: "t",
-        y: "done",
-        stroke: "script",
-        curve: "step-after",
-        strokeWidth: 2,
+        ...{ x: "t", y: "done", stroke: "script" },
+        ...{ curve: "step-after", strokeWidth: 2 },
       }),
       Plot.dot(
         points,

@@ -13,71 +13,58 @@
  * @module
  */
 
-import { Command } from "commander";
 import { asCompleted, ThreadPoolExecutor } from "../futures.ts";
-import { integer } from "../lib/cli.ts";
+import { argumentParser, parseOrExit, positiveInteger } from "../lib/cli.ts";
 import { PRESETS } from "../slow_server.ts";
 import type { Report } from "../tools/report.ts";
 import { sleep } from "./floor_tasks.ts";
 
-/** Where the Workers find `sleep`. */
-const TASKS_MODULE = import.meta.resolve("./floor_tasks.ts");
 /** The threadpool script's maximum `-m`. */
 const MAX_WORKERS = 1000;
-const SLEEP_MS = PRESETS.DELAY.delay * 1000;
 
 /**
- * What a run of the floor prints, as JSON: a flags script's report, where
- * a task that did not complete is lost, as a download would be.
+ * What a run of the floor prints, as JSON: a flags script's report, where a
+ * task that did not complete is lost, as a download would be; the most
+ * tasks that ran at once; how many Workers the pool created.
  */
 export interface FloorReport extends Report {
-  /** The most tasks that ran at once. */
   peak: number;
-  /** How many Workers the pool created. */
   workersCreated: number;
 }
 
-/** Submits `tasks` sleeps to a pool of `maxWorkers`; counts them as they complete. */
-async function sleepMany(tasks: number, maxWorkers: number) {
-  await using executor = new ThreadPoolExecutor(maxWorkers, TASKS_MODULE);
-  const futures = Array.from(
-    { length: tasks },
-    () => executor.submit(sleep, SLEEP_MS),
-  );
-  let done = 0;
-  for await (const future of asCompleted(futures)) {
-    await future.result();
-    done += 1;
-  }
-  const { workersCreated, peakRunning } = executor;
-  return { done, workersCreated, peakRunning };
-}
-
-/** Runs the pool once and prints its report. */
+/** Submits the sleeps to the pool, counts them as they complete, prints the report. */
 async function main(args: string[]): Promise<void> {
-  const options = new Command()
-    .name("bench/floor.ts")
+  const program = (await argumentParser("bench/floor.ts"))
+    .usage("[-h] [-m N] [-n N]")
     .description("Time the threadpool's pool alone: tasks that only sleep.")
-    .option("-m, --max_req <N>", "most Workers", integer, 30)
-    .option("-n, --tasks <N>", "tasks", integer, 26 * 26)
-    .parse(args, { from: "user" })
-    .opts<{ max_req: number; tasks: number }>();
-  const tasks = options.tasks;
+    .option("-m, --max_req <N>", "most Workers", positiveInteger, 30)
+    .option("-n, --tasks <N>", "tasks", positiveInteger, 26 * 26);
+  const { max_req, tasks } = parseOrExit<{ max_req: number; tasks: number }>(
+    program,
+    args,
+  );
   // As the scripts do: no more Workers than tasks, nor than their maximum.
-  const maxWorkers = Math.min(options.max_req, MAX_WORKERS, tasks);
+  const maxWorkers = Math.min(max_req, MAX_WORKERS, tasks);
   const t0 = performance.now();
-  const counts = await sleepMany(tasks, maxWorkers);
-  const elapsed = (performance.now() - t0) / 1000;
-  const { done, workersCreated, peakRunning } = counts;
+  const tasksModule = import.meta.resolve("./floor_tasks.ts");
+  const ms = PRESETS.DELAY.delay * 1000;
+  let [ok, peak, workersCreated] = [0, 0, 0];
+  { // The pool shuts down at the end of this block, within the time, as the script's.
+    await using executor = new ThreadPoolExecutor(maxWorkers, tasksModule);
+    const futures = Array.from(
+      { length: tasks },
+      () => executor.submit(sleep, ms),
+    );
+    for await (const future of asCompleted(futures)) {
+      await future.result();
+      ok += 1;
+    }
+    [peak, workersCreated] = [executor.peakRunning, executor.workersCreated];
+  }
   const report: FloorReport = {
-    elapsed,
-    codes: tasks,
-    concurrency: maxWorkers,
-    ok: done,
-    notFound: 0,
-    errors: 0,
-    peak: peakRunning,
-    workersCreated,
+    ...{ elapsed: (performance.now() - t0) / 1000, codes: tasks, ok },
+    ...{ concurrency: maxWorkers, notFound: 0, errors: 0 },
+    ...{ peak, workersCreated },
   };
   console.log(JSON.stringify(report));
   // As the scripts do: tearing down a hundred terminated Workers takes seconds.

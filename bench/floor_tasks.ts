@@ -5,12 +5,7 @@
  * @module
  */
 
-/**
- * Waits, as a request to DELAY does, with no network.
- *
- * @param ms how long, in milliseconds
- * @returns `ms`, once that time has passed
- */
+/** Waits `ms` milliseconds, as a request to DELAY does, with no network; returns `ms`. */
 export function sleep(ms: number): Promise<number> {
   return new Promise((resolve) => setTimeout(() => resolve(ms), ms));
 }

@@ -13,11 +13,10 @@
  * ```
  *
  * Each run gets a fresh server (its peak of requests held at once counts
- * from its start) and a fresh working folder, on the tmpfs `/dev/shm` when
- * there is one, so that every run writes its flags alike. The timed runs
- * are plain, and go in rounds: each row of a scenario once a round, so that
- * a slow spell of the machine weighs on all of them alike. One more run of
- * each script, with `--trace`, draws its line of the chart.
+ * from its start) and a fresh working folder. The timed runs are plain, and
+ * go in rounds: each row of a scenario once a round, so that a slow spell of
+ * the machine weighs on all of them alike. One more run of each script, with
+ * `--trace`, draws its line of the chart.
  *
  * Ctrl-C stops the run under way (its script and every process that script
  * started), its server and its folder, and exits with status 130.
@@ -25,18 +24,20 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { dirname } from "node:path";
+import * as cli from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
-import { isFile, isFolder, tempDir } from "../tools/files.ts";
+import { isFile } from "../tools/files.ts";
 import { type Book, loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
 import {
-  describeMemory,
-  type MemoryMethod,
-  memoryMethod,
+  MEMORY_NOTE,
+  progress,
   type Run,
-  type Setup,
+  warn,
+  workdir,
+  workFolder,
 } from "./runs.ts";
 import {
   type Case,
@@ -44,68 +45,45 @@ import {
   CURL_PATH,
   FLOOR,
   isBaseline,
-  label,
   pickScenarios,
   planCases,
-  type Runner,
-  type Scenario,
   SCENARIOS,
   WARM_UP,
 } from "./scenarios.ts";
 import { flagsTable, machine, preamble, summarize } from "./table.ts";
 
-/** A tmpfs on most Linux machines: where the runs work when it is there. */
-const SHM = "/dev/shm";
-
 /** The options of the command line. */
 interface Options {
-  scenario: string[];
+  scenario?: string[];
   repeat?: number;
   quick?: boolean;
-  json: string;
-  svg: string;
-  memory?: MemoryMethod;
-  workdir?: string;
   book?: string;
   python: string;
+  json: string;
+  svg: string;
 }
 
-/** Parses an option's value: an integer >= 1. */
-function positive(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) {
-    throw new InvalidArgumentError("must be an integer >= 1");
-  }
-  return n;
-}
-
-/** Parses the command line. */
-function parseOptions(args: string[]): Options {
-  const names = SCENARIOS.map((s) => s.id).join(", ");
-  return new Command()
-    .name("bench/main.ts")
+/** Parses the command line as the scripts do; a usage error exits 2. */
+async function parseOptions(args: string[]): Promise<Options> {
+  const names = SCENARIOS.map((s) => s.id);
+  const scenario = cli.choice(...new Set([...names, "delay", "error", "cpu"]));
+  const program = (await cli.argumentParser("bench/main.ts"))
+    .usage(
+      "[-h] [--scenario NAME] [--repeat N] [--quick] [--book DIR] " +
+        "[--python PATH] [--json FILE] [--svg FILE]",
+    )
     .description("Time the three flag downloaders against LOCAL, DELAY, ERROR.")
     .option(
       "--scenario <NAME>",
-      `run only this scenario (repeatable): ${names}, or local, delay, ` +
-        "error, or cpu",
-      (name: string, names: string[]) => [...names, name],
-      [],
+      `run only this scenario (repeatable): ${names.join(", ")}, or local, ` +
+        "delay, error, or cpu",
+      (name: string, all: string[] = []) => [
+        ...all,
+        scenario(name.toLowerCase()),
+      ],
     )
-    .option("--repeat <N>", "runs per row (default 3)", positive)
+    .option("--repeat <N>", "runs per row (default 3)", cli.positiveInteger)
     .option("--quick", "one run of a quick subset")
-    .addOption(
-      new Option(
-        "--memory <METHOD>",
-        "peak memory from /usr/bin/time (time) or polled VmHWM (proc)",
-      )
-        .choices(["time", "proc"]),
-    )
-    .option(
-      "--workdir <DIR>",
-      `where the runs' temporary folders go (default: ${SHM} if there, ` +
-        "else the system's temp folder)",
-    )
     .option(
       "--book <DIR>",
       "also run the book's scripts of DIR, 17-futures/countries or " +
@@ -114,20 +92,8 @@ function parseOptions(args: string[]): Options {
     )
     .option("--python <PATH>", "the Python of --book", "python3")
     .option("--json <FILE>", "results as JSON", "bench-results/bench.json")
-    .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg")
-    .parse(args, { from: "user" })
-    .opts<Options>();
-}
-
-/** A line on standard error saying where the bench is. */
-function progress(text: string): void {
-  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
-}
-
-/** A line on standard error that stays, over the progress line if any. */
-function warn(text: string): void {
-  console.error(Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : text);
+    .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg");
+  return cli.parseOrExit<Options>(program, args);
 }
 
 /** A script of ours that fails before the bench has timed anything. */
@@ -136,23 +102,16 @@ export class WarmUpError extends Error {
   override name = "WarmUpError";
 }
 
-/** How the runs are made, and the Ctrl-C that stops them. */
-type Bench = Setup & { signal: AbortSignal };
-
-/** Runs `scenario` with `runner` once, from a fresh folder; shows `what`. */
+/** Runs a case's scenario with its runner once, in a fresh folder; shows `what`. */
 async function runOnce(
   what: string,
-  scenario: Scenario,
-  runner: Runner,
-  bench: Bench,
+  { scenario, runner }: Pick<Case, "scenario" | "runner">,
+  signal: AbortSignal,
   traced = false,
 ): Promise<Run> {
   progress(what);
-  await using dir = await tempDir({
-    prefix: "flags2-bench-",
-    dir: bench.workdir,
-  });
-  return await runner.run(scenario, { ...bench, cwd: dir.path, traced });
+  await using dir = await workFolder();
+  return await runner.run(scenario, { cwd: dir.path, signal, traced });
 }
 
 /**
@@ -162,11 +121,12 @@ async function runOnce(
  * @returns the cases left
  * @throws {WarmUpError} when one of our scripts fails
  */
-async function warmUp(cases: Case[], bench: Bench): Promise<Case[]> {
+async function warmUp(cases: Case[], signal: AbortSignal): Promise<Case[]> {
   const failed = new Set();
   for (const runner of new Set(cases.map((c) => c.runner))) {
     const what = `warming up: ${runner.label}`;
-    const { problems } = await runOnce(what, WARM_UP, runner, bench);
+    const warmUp = { scenario: WARM_UP, runner };
+    const { problems } = await runOnce(what, warmUp, signal);
     if (!problems.length) continue;
     const why = problems.join("; ");
     if (!isBaseline(runner)) {
@@ -179,10 +139,11 @@ async function warmUp(cases: Case[], bench: Bench): Promise<Case[]> {
 }
 
 /** Runs every case `repeat` times in rounds, then each script once traced. */
-async function runAll(cases: Case[], repeat: number, bench: Bench) {
+async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const run = async (c: Case, what: string, traced?: boolean) => {
-    what = `[${cases.indexOf(c) + 1}/${cases.length}] ${label(c)} ${what}`;
-    const result = await runOnce(what, c.scenario, c.runner, bench, traced);
+    what = `[${cases.indexOf(c) + 1}/${cases.length}] ` +
+      `${c.scenario.label} ${c.runner.label} ${what}`;
+    const result = await runOnce(what, c, signal, traced);
     for (const problem of result.problems) warn(`*** ${what}: ${problem}`);
     return result;
   };
@@ -200,49 +161,35 @@ async function runAll(cases: Case[], repeat: number, bench: Bench) {
 
 /** Writes `text` to `path`, making its folder first. */
 async function writeOut(path: string, text: string): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-  if (dir) await Deno.mkdir(dir, { recursive: true });
+  await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeTextFile(path, text);
 }
 
 /** Runs the bench. */
 async function main(args: string[]): Promise<void> {
-  const options = parseOptions(args);
-  const scenarios = pickScenarios(options.scenario);
+  const options = await parseOptions(args);
+  const named = options.scenario ?? [];
+  const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
-  const cpu = options.scenario.length === 0 ||
-    options.scenario.some((name) => name.toLowerCase() === "cpu");
-  if (scenarios.length === 0 && !cpu) {
-    console.error(`*** No scenario named ${options.scenario.join(", ")}`);
-    Deno.exit(2);
-  }
-  if (options.workdir && !(await isFolder(options.workdir))) {
-    console.error(`*** --workdir ${options.workdir}: no such folder`);
-    Deno.exit(2);
-  }
+  const cpu = named.length === 0 || named.includes("cpu");
   // --quick picks its subset only when no scenario is named.
-  const quick = (options.quick ?? false) && options.scenario.length === 0;
+  const quick = (options.quick ?? false) && named.length === 0;
   const repeat = options.repeat ?? (options.quick ? 1 : 3);
   const book: Book = options.book
-    ? await loadBook(options.book, options.python, warn)
+    ? await loadBook(options.book, options.python)
     : { flags: [], cpu: [], notes: [] };
   const baselines = [...(await isFile(CURL_PATH) ? [CURL] : []), FLOOR];
   let cases = planCases(scenarios, quick, baselines, book.flags);
   const interrupted = listenForCtrlC();
-  const bench: Bench = {
-    method: options.memory ?? await memoryMethod(),
-    workdir: options.workdir ?? (await isFolder(SHM) ? SHM : undefined),
-    signal: interrupted,
-  };
   const date = new Date();
   let cpuRows: CpuRow[] = [];
   try {
-    cases = await warmUp(cases, bench);
-    await runAll(cases, repeat, bench);
+    cases = await warmUp(cases, interrupted);
+    await runAll(cases, repeat, interrupted);
     if (cpu) {
       const scales = quick ? [1] : [1, SCALE];
-      const cpuSetup = { ...bench, repeat, scales, progress, warn };
-      cpuRows = await runCpu([...CPU_SCRIPTS, ...book.cpu], cpuSetup);
+      const scripts = [...CPU_SCRIPTS, ...book.cpu];
+      cpuRows = await runCpu(scripts, repeat, scales, interrupted);
     }
   } catch (exc) {
     if (!interrupted.aborted) throw exc;
@@ -255,7 +202,7 @@ async function main(args: string[]): Promise<void> {
     ...new Set([CURL, FLOOR, ...book.flags].map((b) => b.ratio.column)),
   ];
   const info = await machine();
-  console.log(preamble(date, info, repeat, bench, book.notes));
+  console.log(preamble(date, info, repeat, book.notes));
   if (rows.length) console.log(flagsTable(rows, columns));
   if (cpu) console.log(`\n${cpuTable(cpuRows, repeat)}`);
 
@@ -263,8 +210,8 @@ async function main(args: string[]): Promise<void> {
     date: date.toISOString(),
     machine: info,
     repeat,
-    memory: describeMemory(bench.method),
-    workdir: bench.workdir ?? null,
+    memory: MEMORY_NOTE,
+    workdir: workdir() ?? null,
     rows,
     cpu: cpuRows,
   };

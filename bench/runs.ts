@@ -1,29 +1,34 @@
 /**
  * One measured run of the bench: a child process (a script, curl, the Worker
- * floor, the book's Python) from a fresh folder, its peak memory, and its
- * report read back and checked.
+ * floor, the book's Python) in a fresh folder, its peak memory, its report
+ * read back and checked; and the bench's lines on standard error.
  *
  * @module
  */
 
 import { parseTrace, type TraceLine } from "../lib/trace.ts";
-import { isFile, listDir } from "../tools/files.ts";
+import { listDir, type TempDir, tempDir } from "../tools/files.ts";
 import { decode, killTree, type RunResult } from "../tools/process.ts";
 import { parseReport, type Report } from "../tools/report.ts";
 
-const TIME = "/usr/bin/time";
+const SHM = "/dev/shm";
 
-/** How the peak memory of a child is read: `/usr/bin/time`, or polling `/proc`. */
-export type MemoryMethod = "time" | "proc";
-
-/** How every run is made: its memory method, and where its folder goes (else the system's temp folder). */
-export interface Setup {
-  method: MemoryMethod;
-  workdir?: string;
+/** Where the runs' folders go: the tmpfs `/dev/shm` when it is there, so that every run writes its flags alike; else the system's temp folder. */
+export function workdir(): string | undefined {
+  try {
+    return Deno.statSync(SHM).isDirectory ? SHM : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** What a run is given: its fresh folder, the Ctrl-C that kills all it started, whether to `--trace`. */
-export interface RunContext extends Setup {
+/** How the peak memory column is measured, for the notes above the table. */
+export const MEMORY_NOTE = "peak RSS of the child process, VmHWM of " +
+  "`/proc/PID/status` polled every 20 ms; Workers are threads of that " +
+  "process, so they are included";
+
+/** What a run is given: its folder, the Ctrl-C that kills all it started, whether to `--trace`. */
+export interface RunContext {
   cwd: string;
   signal: AbortSignal;
   traced?: boolean;
@@ -32,77 +37,62 @@ export interface RunContext extends Setup {
 /** A finished child, with its peak resident memory in KiB. */
 export type Measured = Omit<RunResult, "signal"> & { memoryKiB: number };
 
-/** What one run gave, besides its report. */
+/**
+ * One run: its report, the server's peak of requests held at once (the
+ * floor's: tasks running at once), the child's peak RSS in KiB and exit
+ * status, what does not add up, and the records of a traced run.
+ */
 export interface Run extends Report {
-  /** Most requests the server held at once; for the floor, most tasks running at once. */
   peak: number;
-  /** Peak resident memory of the child, KiB. */
   memoryKiB: number;
-  /** The child's exit status. */
   exitCode: number;
-  /** What does not add up; empty when the run is sound. */
   problems: string[];
-  /** The `--trace` records of a traced run; none otherwise. */
   trace: TraceLine[];
 }
 
-/** `/usr/bin/time` when it is there (exact, nothing to poll), else polling `/proc`. */
-export async function memoryMethod(): Promise<MemoryMethod> {
-  return await isFile(TIME) ? "time" : "proc";
+/** A fresh folder for a run, in `workdir()`. */
+export function workFolder(): Promise<TempDir> {
+  return tempDir({ prefix: "flags2-bench-", dir: workdir() });
 }
 
-/** How the peak memory column was measured, for the notes above the table. */
-export function describeMemory(method: MemoryMethod): string {
-  const how = method === "time"
-    ? "`/usr/bin/time -f %M` (the child's ru_maxrss)"
-    : "VmHWM of `/proc/PID/status`, polled every 20 ms";
-  return `peak RSS of the child process from ${how}; Workers are threads ` +
-    "of that process, so they are included";
+/** A line on standard error saying where the bench is, over the last one on a terminal. */
+export function progress(text: string): void {
+  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
+}
+
+/** A line on standard error that stays, over the progress line if any. */
+export function warn(text: string): void {
+  console.error(Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : text);
 }
 
 /**
- * Runs `cmd` from `ctx.cwd` to its end, measuring its peak memory.
+ * Runs `cmd` in `cwd` to its end, polling its peak memory: VmHWM only
+ * grows, so the last poll before the exit is the peak.
  *
- * @param cmd the program and its arguments
- * @param ctx the folder, the memory method, and the signal that kills it all
- * @returns the child's status, outputs and peak memory
- * @throws the reason of `ctx.signal` when it was aborted
+ * @throws the reason of `signal` once it is aborted, after killing the
+ *   child and every process under it
  */
 export async function measure(
   cmd: string[],
-  { cwd, method, signal }: RunContext,
+  { cwd, signal }: RunContext,
 ): Promise<Measured> {
   signal.throwIfAborted();
-  // /usr/bin/time writes its number beside the folder, not in it.
-  const rss = `${cwd}.rss`;
-  const argv = method === "time" ? [TIME, "-f", "%M", "-o", rss, ...cmd] : cmd;
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  const child = new Deno.Command(cmd[0], {
+    ...{ args: cmd.slice(1), cwd },
+    ...{ stdin: "null", stdout: "piped", stderr: "piped" },
   }).spawn();
-  // VmHWM only grows, so the last poll before the exit is the peak.
   let memoryKiB = 0;
   const poll = () => memoryKiB = Math.max(memoryKiB, readHwm(child.pid));
-  const timer = method === "proc" ? setInterval(poll, 20) : undefined;
-  // /usr/bin/time does not pass a signal on: kill the whole tree.
+  const timer = setInterval(poll, 20);
   const kill = () => killTree(child.pid);
   signal.addEventListener("abort", kill);
   try {
-    const out = await child.output();
-    if (method === "time") {
-      // On a failure, time writes "Command exited with ..." before the number.
-      const text = (await Deno.readTextFile(rss)).trim();
-      memoryKiB = Number(text.split("\n").at(-1));
-    }
-    const [stdout, stderr] = [decode(out.stdout), decode(out.stderr)];
-    return { code: out.code, stdout, stderr, memoryKiB };
+    const { code, stdout, stderr } = await child.output();
+    return { code, stdout: decode(stdout), stderr: decode(stderr), memoryKiB };
   } finally {
     clearInterval(timer);
     signal.removeEventListener("abort", kill);
-    await Deno.remove(rss).catch(() => {});
     signal.throwIfAborted();
   }
 }
@@ -119,53 +109,42 @@ function readHwm(pid: number): number {
 
 /** What does not add up in a run; `trace` and `saved` are skipped when undefined. */
 export function checkRun(
-  report: Report,
+  { codes, ok, notFound, errors }: Report,
   exitCode: number,
   trace?: number,
   saved?: number,
 ): string[] {
-  const { codes, ok, notFound, errors } = report;
-  const problems: string[] = [];
-  if (exitCode !== 0) problems.push(`exit status ${exitCode}`);
   const lost = codes - (ok + notFound + errors);
-  if (lost !== 0) problems.push(`LOST ${lost} of ${codes}`);
-  if (trace !== undefined && trace !== codes) {
-    problems.push(`${trace} trace lines for ${codes} codes`);
-  }
-  if (saved !== undefined && saved !== ok) {
-    problems.push(`${saved} files saved for ${ok} OK`);
-  }
-  return problems;
+  return [
+    exitCode !== 0 && `exit status ${exitCode}`,
+    lost !== 0 && `LOST ${lost} of ${codes}`,
+    trace !== undefined && trace !== codes &&
+    `${trace} trace lines for ${codes} codes`,
+    saved !== undefined && saved !== ok && `${saved} files saved for ${ok} OK`,
+  ].filter((problem) => problem !== false);
 }
 
 /** A run that gave no numbers, only `problem`. */
-export function failedRun(
-  problem: string,
-  { code, memoryKiB } = { code: NaN, memoryKiB: NaN },
-): Run {
+export function failedRun(problem: string, out?: Measured): Run {
+  const { code = NaN, memoryKiB = NaN } = out ?? {};
+  const none = { elapsed: NaN, codes: NaN, concurrency: NaN, peak: NaN };
   return {
-    ...{ elapsed: NaN, codes: NaN, concurrency: NaN, peak: NaN },
-    ...{ ok: NaN, notFound: NaN, errors: NaN },
-    exitCode: code,
-    memoryKiB,
-    problems: [problem],
-    trace: [],
+    ...{ ...none, ok: NaN, notFound: NaN, errors: NaN, exitCode: code },
+    ...{ memoryKiB, problems: [problem], trace: [] },
   };
 }
 
+/** What a run is checked against: the server's peak, the trace, the flags saved. */
+type Checked = { peak?: number; trace?: TraceLine[]; saved?: number };
+
 /**
- * The run of a finished child, its report read by `read`. A child that
+ * The run of a finished child, its report read by `read`; a child that
  * printed none is flagged, not fatal, so that the other runs still count.
- *
- * @param out the finished child
- * @param read reads its report, and the peak when the child counts it
- * @param checked the server's peak, the trace records and the flags saved
- * @returns the run, with its problems
  */
 export function runOf(
   out: Measured,
   read: (stdout: string) => Report & { peak?: number },
-  checked: { peak?: number; trace?: TraceLine[]; saved?: number },
+  { peak = NaN, trace, saved }: Checked,
 ): Run {
   let report;
   try {
@@ -174,21 +153,12 @@ export function runOf(
     const why = out.stderr.trim().split("\n").at(-1) || String(exc);
     return failedRun(`no report (exit status ${out.code}): ${why}`, out);
   }
-  const { peak = NaN, trace = [], saved } = checked;
-  const problems = checkRun(report, out.code, checked.trace?.length, saved);
+  const problems = checkRun(report, out.code, trace?.length, saved);
   const { code: exitCode, memoryKiB } = out;
-  return { peak, ...report, exitCode, memoryKiB, problems, trace };
+  return { peak, ...report, exitCode, memoryKiB, problems, trace: trace ?? [] };
 }
 
-/**
- * A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`.
- *
- * @param cmd the program and its arguments
- * @param ctx how to run it; with `traced`, `cmd` writes `trace.jsonl`
- * @param peak reads the server's peak once the run is over
- * @param saveDir the folder the script saves to, in `ctx.cwd`
- * @returns the run, checked: every code counted, every OK saved
- */
+/** A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`; `peak` reads the server's. */
 export async function runFlags(
   cmd: string[],
   ctx: RunContext,
@@ -196,12 +166,11 @@ export async function runFlags(
   saveDir = "downloads",
 ): Promise<Run> {
   const out = await measure(cmd, ctx);
+  const file = `${ctx.cwd}/trace.jsonl`;
   const trace = ctx.traced
-    ? parseTrace(
-      await Deno.readTextFile(`${ctx.cwd}/trace.jsonl`).catch(() => ""),
-    )
+    ? parseTrace(await Deno.readTextFile(file).catch(() => ""))
     : undefined;
-  const names = await listDir(`${ctx.cwd}/${saveDir}`);
-  const saved = names.filter((name) => name.endsWith(".gif")).length;
+  const saved = (await listDir(`${ctx.cwd}/${saveDir}`))
+    .filter((name) => name.endsWith(".gif")).length;
   return runOf(out, parseReport, { peak: peak(), trace, saved });
 }

@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  type FlagServer,
-  PRESETS,
-  type ServerOptions,
-  startServer,
-} from "../slow_server.ts";
+import { type FlagServer, PRESETS, startServer } from "../slow_server.ts";
 import {
   repoPath,
   SCRIPT_NAMES,
@@ -23,38 +18,23 @@ import { denoArgv } from "../tools/process.ts";
 import type { FloorReport } from "./floor.ts";
 import { measure, type Run, type RunContext, runFlags, runOf } from "./runs.ts";
 
-/** The book's three servers. */
-export type ServerLabel = keyof typeof PRESETS;
-
-/** The servers, quiet on loopback; ERROR is seeded so that runs replay. */
-const SERVERS: Readonly<Record<ServerLabel, ServerOptions>> = {
-  LOCAL: PRESETS.LOCAL,
-  DELAY: PRESETS.DELAY,
-  ERROR: { ...PRESETS.ERROR, seed: 2024 },
-};
-
-/** Seconds every DELAY response waits: the unit of the ideal time. */
-export const DELAY_SECONDS: number = PRESETS.DELAY.delay;
-
 /**
- * A command line to time against one kind of server: its name for
- * `--scenario`, the scripts' arguments besides `-s URL`, the scripts timed,
- * those that `--quick` still runs, the ids of the baselines beside them.
+ * A command line to time against one kind of server: its id for
+ * `--scenario`, its `label` in the table ("DELAY -e -m 30"), the scripts'
+ * arguments besides `-s URL`, the scripts timed, those that `--quick` still
+ * runs, the ids of the baselines beside them.
  */
 export interface Scenario {
   id: string;
-  server: ServerLabel;
+  label: string;
+  server: keyof typeof PRESETS;
   args: string[];
   scripts: ScriptName[];
   quick: ScriptName[];
   baselines: string[];
 }
 
-/**
- * What runs a case, one of our scripts or a baseline: its id (a script's
- * name, "curl", "floor", "book-threadpool"...), its name in the table, and
- * one run of a scenario, with a server of its own (the floor needs none).
- */
+/** What runs a case: its id ("threadpool", "curl", "book-threadpool"...), its name in the table, one run of a scenario. */
 export interface Runner {
   id: string;
   label: string;
@@ -62,16 +42,16 @@ export interface Runner {
 }
 
 /**
- * What the scripts are measured against: curl, the Worker floor, the
- * book's scripts. Its ratio column ("× curl") holds the median of a row of
- * its scenario over its own: of its own row, and of those `over` names (all
- * of the scenario's when undefined).
+ * What the scripts are measured against: curl, the Worker floor, the book's
+ * scripts. Its ratio column ("× curl") holds the median of a row of its
+ * scenario over its own: of its own row, and of those `over` names (all of
+ * the scenario's when undefined).
  */
 export interface Baseline extends Runner {
   ratio: { column: string; over?: string[] };
 }
 
-/** One scenario and what runs it: a row of the table, with its timed runs and (not for a baseline) the traced run the chart draws. */
+/** A row of the table: a scenario, what runs it, its timed runs, and (not for a baseline) the traced run the chart draws. */
 export interface Case {
   scenario: Scenario;
   runner: Runner | Baseline;
@@ -84,10 +64,11 @@ export function isBaseline(runner: Runner | Baseline): runner is Baseline {
   return "ratio" in runner;
 }
 
-/** A fresh server of `scenario`'s kind, quiet on 127.0.0.1, on a free port by default. */
+/** A fresh server of `scenario`'s kind, quiet on 127.0.0.1 (a free port by default); ERROR seeded, so that runs replay. */
 export function serve(scenario: Scenario, port = 0): Promise<FlagServer> {
+  const seed = scenario.server === "ERROR" ? { seed: 2024 } : {};
   const where = { port, hostname: "127.0.0.1", quiet: true };
-  return startServer({ ...SERVERS[scenario.server], ...where });
+  return startServer({ ...PRESETS[scenario.server], ...seed, ...where });
 }
 
 const AZ = [..."abcdefghijklmnopqrstuvwxyz"];
@@ -100,25 +81,21 @@ function codesOf(args: string[]): string[] {
   );
 }
 
-/** One of our scripts, run as a reader runs it: `deno run -A`. */
-function scriptRunner(script: ScriptName): Runner {
-  return {
+/** Our scripts, run as a reader runs them: `deno run -A`. */
+const SCRIPT_RUNNERS = Object.fromEntries(SCRIPT_NAMES.map((script) => [
+  script,
+  {
     id: script,
     label: script,
-    async run(scenario, ctx) {
+    async run(scenario: Scenario, ctx: RunContext) {
       await using server = await serve(scenario);
       const trace = ctx.traced ? ["--trace", "trace.jsonl"] : [];
       const args = ["-s", server.url, ...scenario.args, ...trace];
       const cmd = denoArgv(["run", scriptPath(script), ...args], ["-A"]);
       return await runFlags(cmd, ctx, server.peak);
     },
-  };
-}
-
-/** Our scripts, by name. */
-const SCRIPT_RUNNERS = Object.fromEntries(
-  SCRIPT_NAMES.map((script) => [script, scriptRunner(script)]),
-) as Record<ScriptName, Runner>;
+  },
+])) as Record<ScriptName, Runner>;
 
 /** Where the LOCAL rows' floor is. */
 export const CURL_PATH = "/usr/bin/curl";
@@ -161,25 +138,22 @@ export const FLOOR: Baseline = {
     const m = scenario.args.indexOf("-m");
     const maxReq = m >= 0 ? scenario.args.slice(m, m + 2) : [];
     const tasks = ["-n", String(codesOf(scenario.args).length)];
-    const file = repoPath("bench/floor.ts");
-    const out = await measure(
-      denoArgv(["run", file, ...maxReq, ...tasks], ["-A"]),
-      ctx,
-    );
+    const args = ["run", repoPath("bench/floor.ts"), ...maxReq, ...tasks];
+    const out = await measure(denoArgv(args, ["-A"]), ctx);
     return runOf(out, (stdout): FloorReport => JSON.parse(stdout), {});
   },
 };
 
-/** A scenario of `command`, the table's "SERVER ARGS...". */
+/** A scenario of `label`, "SERVER ARGS...". */
 function scenario(
   id: string,
-  command: string,
+  label: string,
   scripts: ScriptName[],
   quick: ScriptName[],
   baselines: string[] = [],
 ): Scenario {
-  const [server, ...args] = command.split(" ");
-  return { id, server: server as ServerLabel, args, scripts, quick, baselines };
+  const [server, ...args] = label.split(" ") as [Scenario["server"]];
+  return { id, label, server, args, scripts, quick, baselines };
 }
 
 const ALL: ScriptName[] = ["sequential", "threadpool", "asyncio"];
@@ -211,14 +185,9 @@ export function pickScenarios(names: string[]): Scenario[] {
 }
 
 /**
- * The cases to run: per scenario, its baselines, its scripts, then the
- * book's. A baseline runs only beside a row it divides.
- *
- * @param scenarios what to run
- * @param quick whether to run only the scripts of `--quick`
- * @param baselines those that can run here, listed by the scenarios
- * @param book the book's scripts, beside ours in every scenario
- * @returns the cases, with no runs yet
+ * The cases to run: per scenario, the baselines it lists that can run here,
+ * its scripts (those of `--quick`), then the book's. A baseline runs only
+ * beside a row it divides.
  */
 export function planCases(
   scenarios: Scenario[],
@@ -227,24 +196,13 @@ export function planCases(
   book: Baseline[] = [],
 ): Case[] {
   return scenarios.flatMap((scenario) => {
-    const scripts = (quick ? scenario.quick : scenario.scripts)
-      .map((script) => SCRIPT_RUNNERS[script]);
-    const ids = scripts.map((script) => script.id);
+    const ids = quick ? scenario.quick : scenario.scripts;
     const listed = baselines.filter((b) => scenario.baselines.includes(b.id));
-    const runners = [...listed, ...scripts, ...book].filter((runner) =>
-      !isBaseline(runner) ||
-      (runner.ratio.over ?? ids).some((id) => ids.includes(id))
-    );
+    const runners = [...listed, ...ids.map((id) => SCRIPT_RUNNERS[id]), ...book]
+      .filter((runner) =>
+        !isBaseline(runner) ||
+        (runner.ratio.over ?? ids).some((id) => (ids as string[]).includes(id))
+      );
     return runners.map((runner) => ({ scenario, runner, runs: [] }));
   });
-}
-
-/** A case as the progress line and the warnings show it: "DELAY -e -m 30 threadpool". */
-export function label({ scenario, runner }: Case): string {
-  return `${scenarioLabel(scenario)} ${runner.label}`;
-}
-
-/** The scenario's command line as the table shows it: "DELAY -e -m 30". */
-export function scenarioLabel(scenario: Scenario): string {
-  return [scenario.server, ...scenario.args].join(" ");
 }

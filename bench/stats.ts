@@ -1,32 +1,19 @@
 /**
- * The statistics of the bench's tables: the median of the runs that gave a
- * number, and the median of paired ratios.
+ * The statistics of the bench's tables: medians of the runs that gave a
+ * number, and medians of paired ratios.
  *
  * @module
  */
 
-/**
- * The median of the numbers of `values` that are not NaN (a failed run).
- *
- * @param values the numbers
- * @returns the middle one, or the mean of the two middle ones; NaN when none
- */
+/** The median of the numbers of `values` that are not NaN (a failed run); NaN when none. */
 export function median(values: number[]): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  if (sorted.length % 2) return sorted[mid];
+  return sorted.length ? (sorted[mid - 1] + sorted[mid]) / 2 : NaN;
 }
 
-/**
- * The median of `fn(a[r], b[r])` over the rounds r: when the machine's speed
- * drifts over minutes, two runs compare best within one round.
- *
- * @param a a time per round
- * @param b another time per round
- * @param fn what to make of the two
- * @returns the median of the rounds' values
- */
+/** The median over the rounds r of `fn(a[r], b[r])`: when the machine's speed drifts over minutes, two runs compare best within one round. */
 export function pairedMedian(
   a: number[],
   b: number[],

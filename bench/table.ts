@@ -5,25 +5,16 @@
  * @module
  */
 
+import { PRESETS } from "../slow_server.ts";
 import { decode } from "../tools/process.ts";
-import { describeMemory, type Run, type Setup } from "./runs.ts";
-import {
-  type Case,
-  CURL_PATH,
-  DELAY_SECONDS,
-  isBaseline,
-  scenarioLabel,
-} from "./scenarios.ts";
+import { MEMORY_NOTE, workdir } from "./runs.ts";
+import { type Case, CURL_PATH, isBaseline } from "./scenarios.ts";
 import { median } from "./stats.ts";
 
-/**
- * A Markdown table: the first two columns and the last hold text, the
- * others numbers (aligned right).
- *
- * @param head the columns' heads
- * @param lines the cells, a line per row
- * @returns the table
- */
+/** Seconds every DELAY response waits: the unit of the ideal time. */
+const DELAY_SECONDS = PRESETS.DELAY.delay;
+
+/** A Markdown table: the first two columns and the last hold text, the others numbers (aligned right). */
 export function markdownTable(head: string[], lines: string[][]): string {
   const align = head.map((_, i) =>
     i < 2 || i === head.length - 1 ? "---" : "--:"
@@ -37,56 +28,30 @@ export function checkCell(problems: string[]): string {
   return problems.length ? `**${problems.join("; ")}**` : "ok";
 }
 
-/**
- * A row of the flags table, and of the JSON: a case's median, shortest and
- * longest time (s); DELAY's ideal time, ceil(codes / concurrency) × the
- * delay, and the median over it; the median over each baseline's that
- * divides it, by column; per run, the server's peak (the floor: tasks at
- * once); the median peak RSS; what did not add up; the runs without traces,
- * and the traced run's time, which is not in the median.
- */
-export interface Row {
-  scenario: string;
-  script: string;
-  codes: number;
-  concurrency: number;
-  median: number;
-  min: number;
-  max: number;
-  ideal?: number;
-  ratioIdeal?: number;
-  ratios: Record<string, number>;
-  peak: number[];
-  memoryMiB: number;
-  problems: string[];
-  runs: Omit<Run, "trace">[];
-  tracedElapsed?: number;
-}
+/** A row of the flags table, and of the JSON: what `summarize` makes. */
+export type Row = ReturnType<typeof summarize>;
 
 /** The median elapsed time of a case's timed runs. */
 export function medianTime(c: Case): number {
   return median(c.runs.map((run) => run.elapsed));
 }
 
-/** A DELAY case's best possible time: full rounds of `concurrency` requests. */
-export function idealTime(c: Case): number | undefined {
-  const { codes, concurrency } = c.runs[0];
-  return c.scenario.server === "DELAY"
-    ? Math.ceil(codes / concurrency) * DELAY_SECONDS
-    : undefined;
+/** A DELAY case's best possible time: ceil(codes / concurrency) rounds of the delay. */
+export function idealTime({ scenario, runs: [run] }: Case): number | undefined {
+  if (scenario.server !== "DELAY") return undefined;
+  return Math.ceil(run.codes / run.concurrency) * DELAY_SECONDS;
 }
 
 /**
- * Makes the table's row of a case.
- *
- * @param c the case, with its runs
- * @param cases every case: the baselines of its scenario give its ratios
- * @returns the row
+ * The row of `c`: its median, shortest and longest time (s); DELAY's ideal
+ * time and the median over it; the median over each baseline's of its
+ * scenario among `cases` that divides it, by column; per run, the server's
+ * peak; the median peak RSS; what did not add up; the runs without traces,
+ * and the traced run's time, which is not in the median.
  */
-export function summarize(c: Case, cases: Case[]): Row {
+export function summarize(c: Case, cases: Case[]) {
   const times = c.runs.map((run) => run.elapsed);
-  const mid = medianTime(c);
-  const ideal = idealTime(c);
+  const [mid, ideal] = [medianTime(c), idealTime(c)];
   const ratios: Record<string, number> = {};
   for (const base of cases) {
     if (base.scenario !== c.scenario || !isBaseline(base.runner)) continue;
@@ -95,25 +60,17 @@ export function summarize(c: Case, cases: Case[]): Row {
       ratios[column] = mid / medianTime(base);
     }
   }
+  const problems = c.runs.flatMap((run, i) =>
+    run.problems.map((p) => `run ${i + 1}: ${p}`)
+  ).concat((c.traced?.problems ?? []).map((p) => `traced run: ${p}`));
   return {
-    scenario: scenarioLabel(c.scenario),
-    script: c.runner.label,
-    codes: c.runs[0].codes,
-    concurrency: c.runs[0].concurrency,
-    median: mid,
-    min: Math.min(...times),
-    max: Math.max(...times),
-    ideal,
-    ratioIdeal: ideal ? mid / ideal : undefined,
-    ratios,
+    ...{ scenario: c.scenario.label, script: c.runner.label },
+    ...{ codes: c.runs[0].codes, concurrency: c.runs[0].concurrency },
+    ...{ median: mid, min: Math.min(...times), max: Math.max(...times) },
+    ...{ ideal, ratioIdeal: ideal ? mid / ideal : undefined, ratios },
     peak: c.runs.map((run) => run.peak),
     memoryMiB: median(c.runs.map((run) => run.memoryKiB)) / 1024,
-    problems: [
-      ...c.runs.flatMap((run, i) =>
-        run.problems.map((p) => `run ${i + 1}: ${p}`)
-      ),
-      ...(c.traced?.problems ?? []).map((p) => `traced run: ${p}`),
-    ],
+    problems,
     runs: c.runs.map(({ trace: _, ...rest }) => rest),
     tracedElapsed: c.traced?.elapsed,
   };
@@ -122,18 +79,11 @@ export function summarize(c: Case, cases: Case[]): Row {
 /** `a–b`, or `a` when both are the same. */
 function range(values: number[], digits = 0): string {
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
-  return lo === hi
-    ? lo.toFixed(digits)
-    : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+  const text = [lo, hi].map((v) => v.toFixed(digits));
+  return lo === hi ? text[0] : text.join("–");
 }
 
-/**
- * The flags table.
- *
- * @param rows its rows
- * @param columns the baselines' ratio columns, in order
- * @returns the table
- */
+/** The flags table of `rows`, with the baselines' ratio `columns` in this order. */
 export function flagsTable(rows: Row[], columns: string[]): string {
   const head = ["scenario", "script", "codes", "concurrency", "median s"];
   head.push("min–max s", "ideal s", "× ideal", ...columns);
@@ -160,27 +110,25 @@ export function flagsTable(rows: Row[], columns: string[]): string {
 
 /** The machine the numbers come from. */
 export async function machine(): Promise<Record<string, string | number>> {
-  const { total } = Deno.systemMemoryInfo();
   const curl = await new Deno.Command(CURL_PATH, { args: ["--version"] })
     .output()
     .then((out) => decode(out.stdout).split(" ").slice(0, 2).join(" "))
     .catch(() => "none");
   return {
     cores: navigator.hardwareConcurrency,
-    memoryGiB: Number((total / 2 ** 30).toFixed(1)),
+    memoryGiB: Number((Deno.systemMemoryInfo().total / 2 ** 30).toFixed(1)),
     os: `${Deno.build.os} ${Deno.build.arch}`,
     deno: Deno.version.deno,
     curl,
   };
 }
 
-/** The lines above the table: date, machine, how things were measured, and the book's lines if any. */
+/** The lines above the tables: date, machine, how things were measured, the book's lines. */
 export function preamble(
   date: Date,
   info: Record<string, string | number>,
   repeat: number,
-  { method, workdir }: Setup,
-  book: string[] = [],
+  book: string[],
 ): string {
   const when = date.toISOString().slice(0, 16).replace("T", " ");
   return [
@@ -195,8 +143,9 @@ export function preamble(
     "threadpool's pool running tasks that only sleep " +
     `${DELAY_SECONDS} s, no network (\`bench/floor.ts\`). Server peak: ` +
     "most requests the server held at once (floor: most tasks running at " +
-    "once). Memory: " + describeMemory(method) +
-    `. Working folders in ${workdir ?? "the system's temp folder"}.`,
+    `once). Memory: ${MEMORY_NOTE}. Working folders in ${
+      workdir() ?? "the system's temp folder"
+    }.`,
     ...book,
     "",
   ].join("\n");

@@ -243,26 +243,55 @@ async function benchIn(args: string[]) {
   return { code, stderr, left: await listDir(dir.path) };
 }
 
-Deno.test("bench refuses an unknown scenario: exit 2, one line, nothing written", async () => {
+/** The usage line of the bench, which its help and usage errors print. */
+const BENCH_USAGE = /^usage: bench\/main\.ts \[-h\] \[--scenario NAME\] /;
+
+Deno.test("bench refuses an unknown scenario as the scripts refuse a bad option: exit 2, the error and the usage line, nothing written", async () => {
   const { code, stderr, left } = await benchIn(["--scenario", "nope"]);
   assert.deepEqual(code, 2);
-  assert.deepEqual(stderr.trim(), "*** No scenario named nope");
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 2, stderr);
+  assert.match(lines[0], /^\*\*\* Usage error: .*invalid choice: 'nope'/);
+  assert.match(lines[1], BENCH_USAGE);
   assert.deepEqual(left, []);
 });
 
-Deno.test("bench refuses a --workdir that is not a folder: exit 2, nothing written", async () => {
-  const { code, stderr, left } = await benchIn([
-    "--scenario",
-    "local",
-    "--workdir",
-    "/no/such/folder",
-  ]);
-  assert.deepEqual(code, 2);
-  assert.deepEqual(
-    stderr.trim(),
-    "*** --workdir /no/such/folder: no such folder",
+Deno.test("bench --repeat 0, and its unique prefix --rep 0: a usage error, exit 2", async () => {
+  for (const flag of ["--repeat", "--rep"]) {
+    const { code, stderr, left } = await benchIn([flag, "0"]);
+    assert.deepEqual(code, 2, stderr);
+    const lines = stderr.trim().split("\n");
+    assert.match(lines[0], /^\*\*\* Usage error: .*'--repeat <N>'.*>= 1$/);
+    assert.match(lines[1], BENCH_USAGE);
+    assert.deepEqual(left, []);
+  }
+});
+
+Deno.test("bench takes unique prefixes, and says usage: in its help as the scripts do", async () => {
+  // --scen is --scenario: a bad value there is its usage error.
+  const prefix = await benchIn(["--scen", "x", "--rep", "1"]);
+  assert.equal(prefix.code, 2);
+  assert.match(prefix.stderr, /--scenario <NAME>' argument 'x' is invalid/);
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const help = await runDeno(BENCH, ["-h"], dir.path);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, BENCH_USAGE);
+  assert.match(
+    help.stdout,
+    /^ {2}-h, --help +show this help message and exit$/m,
   );
-  assert.deepEqual(left, []);
+  assert.match(help.stdout, /^ {2}--repeat N +runs per row/m);
+  assert.doesNotMatch(help.stdout, /\(default: \)/);
+});
+
+Deno.test("the Worker floor reads its command line as the scripts do: --max 0 is a usage error", async () => {
+  await using dir = await tempDir({ prefix: "bench_test_" });
+  const out = await runDeno(FLOOR_PATH, ["--max", "0"], dir.path);
+  assert.equal(out.code, 2);
+  assert.deepEqual(out.stderr.trim().split("\n"), [
+    "*** Usage error: option '-m, --max_req <N>' argument '0' is invalid. must be >= 1",
+    "usage: bench/floor.ts [-h] [-m N] [-n N]",
+  ]);
 });
 
 /** Runs a short bench (LOCAL, one run) with `args`; returns its status, outputs and what it left. */
@@ -325,9 +354,8 @@ Deno.test({
   ignore: Deno.build.os !== "linux", // it finds the processes in /proc
   async fn() {
     await using cwd = await tempDir({ prefix: "bench_test_" });
-    await using work = await tempDir({ prefix: "bench_work_" });
     // 26 codes one at a time, 0.5 s each: still running when SIGINT comes.
-    const args = ["--scenario", "delay-b", "--workdir", work.path];
+    const args = ["--scenario", "delay-b"];
     const bench = denoCommand(["run", BENCH, ...args], {
       permissions: ["-A"],
       cwd: cwd.path,
@@ -337,6 +365,7 @@ Deno.test({
       .getReader();
     let errors = "";
     let children: number[] = [];
+    let folder = "";
     try {
       while (!errors.includes(" run 1\n")) {
         const { value, done } = await stderr.read();
@@ -345,19 +374,23 @@ Deno.test({
         }
         errors += value;
       }
-      // Its script is under way once a `deno run` under the bench (maybe
-      // under /usr/bin/time) has the server's URL.
+      // Its script is under way once a `deno run` under the bench has the
+      // server's URL; it runs in the run's folder.
       let port = 0;
       for (let tries = 0; !port && tries < 400; tries++) {
         await delay(50);
         children = descendants(bench.pid);
-        const script = children.map(commandLine)
-          .find((line) => line.startsWith(`${Deno.execPath()} run `)) ?? "";
-        port = Number(
-          / -s http:\/\/127\.0\.0\.1:(\d+)\/flags /.exec(script)?.[1],
+        const script = children.find((pid) =>
+          commandLine(pid).startsWith(`${Deno.execPath()} run `)
         );
+        port = Number(
+          / -s http:\/\/127\.0\.0\.1:(\d+)\/flags /
+            .exec(commandLine(script ?? 0))?.[1],
+        );
+        if (port) folder = Deno.readLinkSync(`/proc/${script}/cwd`);
       }
       assert.ok(port, `no script started within 20 s:\n${errors}`);
+      assert.match(folder, /\/flags2-bench-[^/]+$/);
       const started = performance.now();
       bench.kill("SIGINT");
       const timer = setTimeout(() => killTree(bench.pid), 15_000);
@@ -381,7 +414,11 @@ Deno.test({
         Deno.errors.ConnectionRefused,
         "the server still listens",
       );
-      assert.deepEqual(await listDir(work.path), [], "folders left behind");
+      await assert.rejects(
+        Deno.stat(folder),
+        Deno.errors.NotFound,
+        "folder left behind",
+      );
       assert.deepEqual(await listDir(cwd.path), [], "results written");
       assert.match(errors, /^\*\*\* Interrupted/m);
     } finally {

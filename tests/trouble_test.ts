@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { MAX_BODY, readBody, ResponseTooLargeError } from "../lib/http.ts";
-import { measure, memoryMethod } from "../bench/runs.ts";
+import { measure } from "../bench/runs.ts";
 import { denoArgv, denoCommand } from "../tools/process.ts";
 import {
   FLAGS3,
@@ -113,13 +113,12 @@ const PEAK_LIMIT_KIB = 250 * 1024;
 
 Deno.test("an endless body and a declared 1 GiB: ERROR Response too large, the rest unread, peak memory bounded (every script)", async () => {
   await using server = startTroubleServer();
-  const method = await memoryMethod();
   await settleAll(SCRIPT_NAMES.map(async (name) => {
     await using dir = await tempDir();
     const args = ["-v", "-s", server.url, "AA", "BB", "CC", "DD", "EE"];
     const run = await measure(
       denoArgv(["run", scriptPath(name), ...args], ["-A"]),
-      { cwd: dir.path, method, signal: AbortSignal.timeout(60_000) },
+      { cwd: dir.path, signal: AbortSignal.timeout(60_000) },
     );
     const why = `${name}: exit ${run.code}, peak ${run.memoryKiB} KiB\n` +
       `${run.stdout}\n${run.stderr}`;
@@ -152,11 +151,7 @@ Deno.test("flags.ts: an endless body ends the run with one line, exit 1", async 
   await using dir = await tempDir();
   const run = await measure(
     denoArgv(["run", repoPath("flags.ts"), "-s", server.url], ["-A"]),
-    {
-      cwd: dir.path,
-      method: await memoryMethod(),
-      signal: AbortSignal.timeout(60_000),
-    },
+    { cwd: dir.path, signal: AbortSignal.timeout(60_000) },
   );
   const why =
     `exit ${run.code}, peak ${run.memoryKiB} KiB\n${run.stdout}\n${run.stderr}`;
