@@ -20,9 +20,6 @@ import type { TraceLine } from "../lib/trace.ts";
 import { type Case, isBaseline } from "./scenarios.ts";
 import { idealTime, medianTime } from "./table.ts";
 
-/** A point of a completion curve: seconds since the first request, downloads done by then. */
-export type CurvePoint = { t: number; done: number };
-
 /** One panel of the chart: what `chartPanels` makes. */
 export type ChartPanel = ReturnType<typeof chartPanels>[number];
 
@@ -37,8 +34,10 @@ const SCRIPT_COLORS: Readonly<Record<string, string>> = {
   asyncio: "#3ca951",
 };
 
-/** The completion curve of a trace: a step per request end, from (0, 0). */
-export function completionCurve(trace: TraceLine[]): CurvePoint[] {
+/** The completion curve of a trace: a step per request end, from (0, 0), at `t` seconds since the first request, `done` downloads. */
+export function completionCurve(
+  trace: TraceLine[],
+): { t: number; done: number }[] {
   if (trace.length === 0) return [];
   const t0 = Math.min(...trace.map((line) => line.start));
   const ends = trace.map((line) => (line.end - t0) / 1000).sort((a, b) =>
