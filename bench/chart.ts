@@ -35,14 +35,11 @@ const SCRIPT_COLORS: Readonly<Record<string, string>> = {
 };
 
 /** The completion curve of a trace: a step per request end, from (0, 0), at `t` seconds since the first request, `done` downloads. */
-export function completionCurve(
-  trace: TraceLine[],
-): { t: number; done: number }[] {
+export function completionCurve(trace: TraceLine[]) {
   if (trace.length === 0) return [];
   const t0 = Math.min(...trace.map((line) => line.start));
-  const ends = trace.map((line) => (line.end - t0) / 1000).sort((a, b) =>
-    a - b
-  );
+  const ends = trace.map((line) => (line.end - t0) / 1000);
+  ends.sort((a, b) => a - b);
   return [{ t: 0, done: 0 }, ...ends.map((t, i) => ({ t, done: i + 1 }))];
 }
 
@@ -119,7 +116,6 @@ export function renderChart(title: string, panels: ChartPanel[]): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${outer.outerHTML}\n`;
 }
 
-/** A script's colour, the same in every panel. */
 const color = (script: string) => SCRIPT_COLORS[script] ?? "black";
 
 /** One scenario's panel: a step line per script, dashed rules at the marked times, the rules named in the subtitle (they have no room of their own). */

@@ -33,7 +33,6 @@ export const MODES = {
   "2 processes": { args: ["2"], workers: 2 },
 } as const;
 
-/** One of the five ways to run the jobs. */
 export type Mode = keyof typeof MODES;
 
 const ALL_MODES = Object.keys(MODES) as Mode[];

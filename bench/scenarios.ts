@@ -81,7 +81,6 @@ const SCRIPT_RUNNERS = Object.fromEntries(SCRIPT_NAMES.map((script) => [
   },
 ])) as Record<ScriptName, Runner>;
 
-/** Where the LOCAL rows' floor is. */
 export const CURL_PATH = "/usr/bin/curl";
 const CURL_PARALLEL = 50;
 
@@ -148,7 +147,6 @@ function scenario(
   return { id, label, server, args, scripts, quick, baselines };
 }
 
-/** What `scenario` makes. */
 export type Scenario = ReturnType<typeof scenario>;
 
 const ALL: ScriptName[] = ["sequential", "threadpool", "asyncio"];
