@@ -10,6 +10,7 @@
  * @module
  */
 
+import { basename, dirname } from "node:path";
 import { EDITION_PORTS } from "../slow_server.ts";
 import { isFile, isFolder } from "../tools/files.ts";
 import { decode } from "../tools/process.ts";
@@ -64,7 +65,7 @@ function flagsScript(
   const { saveDir } = EDITIONS[edition];
   return {
     id: `book-${id}`,
-    label: path.slice(path.lastIndexOf("/") + 1),
+    label: basename(path),
     ratio: { column: "× book", over: [id] },
     async run(scenario, ctx) {
       const port = EDITION_PORTS[edition][scenario.server];
@@ -91,13 +92,17 @@ async function present(dir: string, names: readonly string[]) {
 }
 
 /**
- * The book's scripts of the checkout folder `dir`, `17-futures/countries`
- * or `20-executors/getflags`, run with `python`; none, with a line, when
- * `dir` or Python is missing.
+ * The book's scripts of the checkout folder `folder`, `17-futures/countries`
+ * or `20-executors/getflags`, run with `python`; none without it, and
+ * none, with a line, when the folder or Python is missing.
  */
-export async function loadBook(dir: string, python: string): Promise<Book> {
+export async function loadBook(
+  folder: string | undefined,
+  python: string,
+): Promise<Book> {
   const none: Book = { flags: [], cpu: [], notes: [] };
-  dir = dir.replace(/\/+$/, "");
+  if (folder === undefined) return none;
+  let dir = folder.replace(/\/+$/, "");
   if (!(await isFolder(dir))) {
     warn(`*** --book ${dir}: no such folder; the book's rows are left out.`);
     return none;
@@ -127,12 +132,12 @@ export async function loadBook(dir: string, python: string): Promise<Book> {
     const [path] = await present(dir, [`flags2_${id}.py`]);
     if (path) flags.push(flagsScript(id, path, edition, python));
   }
-  const cpuDir = `${dir.slice(0, dir.lastIndexOf("/"))}/${cpu}`;
+  const cpuDir = `${dirname(dir)}/${cpu}`;
   const ports = EDITION_PORTS[edition];
   return {
     flags,
     cpu: (await present(cpuDir, cpuScripts)).map((path) => ({
-      label: path.slice(path.lastIndexOf("/") + 1),
+      label: basename(path),
       modes: ["1 process", "2 processes"],
       scaled: false,
       command: (mode) => [python, path, ...MODES[mode].args],

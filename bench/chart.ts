@@ -20,14 +20,12 @@ import type { TraceLine } from "../lib/trace.ts";
 import { type Case, isBaseline } from "./scenarios.ts";
 import { idealTime, medianTime } from "./table.ts";
 
-/** A point of a completion curve: seconds since the first request, downloads done by then. */
-export type CurvePoint = { t: number; done: number };
-
 /** One panel of the chart: what `chartPanels` makes. */
 export type ChartPanel = ReturnType<typeof chartPanels>[number];
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const [WIDTH, PANEL_HEIGHT, HEADER_HEIGHT] = [760, 276, 64];
+const FONT = { "font-family": "system-ui, sans-serif" };
 
 /** Fixed colours, so that a script has the same one in every panel. */
 const SCRIPT_COLORS: Readonly<Record<string, string>> = {
@@ -36,13 +34,12 @@ const SCRIPT_COLORS: Readonly<Record<string, string>> = {
   asyncio: "#3ca951",
 };
 
-/** The completion curve of a trace: a step per request end, from (0, 0). */
-export function completionCurve(trace: TraceLine[]): CurvePoint[] {
+/** The completion curve of a trace: a step per request end, from (0, 0), at `t` seconds since the first request, `done` downloads. */
+export function completionCurve(trace: TraceLine[]) {
   if (trace.length === 0) return [];
   const t0 = Math.min(...trace.map((line) => line.start));
-  const ends = trace.map((line) => (line.end - t0) / 1000).sort((a, b) =>
-    a - b
-  );
+  const ends = trace.map((line) => (line.end - t0) / 1000);
+  ends.sort((a, b) => a - b);
   return [{ t: 0, done: 0 }, ...ends.map((t, i) => ({ t, done: i + 1 }))];
 }
 
@@ -82,66 +79,48 @@ export function chartPanels(cases: Case[]) {
   });
 }
 
-/** The whole chart as a standalone SVG document, on a white page. */
+/** The whole chart as a standalone SVG document, on a white page: the title, a legend (a swatch and a name per script), the panels. */
 export function renderChart(title: string, panels: ChartPanel[]): string {
   const { document } = parseHTML("<html><body></body></html>");
   const height = HEADER_HEIGHT + panels.length * PANEL_HEIGHT;
-  const outer = document.createElementNS(SVG_NS, "svg");
-  const page = document.createElementNS(SVG_NS, "rect");
-  const attributes = (element: Element, values: Record<string, unknown>) =>
-    Object.entries(values).map(([k, v]) => element.setAttribute(k, `${v}`));
-  attributes(outer, { xmlns: SVG_NS, width: WIDTH, height });
-  attributes(outer, { viewBox: `0 0 ${WIDTH} ${height}` });
-  attributes(page, { width: "100%", height: "100%", fill: "white" });
-  outer.appendChild(page);
-  const scripts = [
-    ...new Set(panels.flatMap((p) => p.series.map((s) => s.script))),
-  ];
-  const plots = [
-    header(document, title, scripts),
-    ...panels.map((panel) => panelPlot(document, panel)),
-  ];
-  plots.forEach((svg, i) => {
-    attributes(svg, { x: 0, y: i && HEADER_HEIGHT + (i - 1) * PANEL_HEIGHT });
-    outer.appendChild(svg);
+  const set = (element: Element, values: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(values)) {
+      element.setAttribute(k, `${v}`);
+    }
+    return element;
+  };
+  const outer = set(document.createElementNS(SVG_NS, "svg"), {
+    ...{ xmlns: SVG_NS, width: WIDTH, height },
+    viewBox: `0 0 ${WIDTH} ${height}`,
+  });
+  const add = (tag: string, values: Record<string, unknown>, text = "") => {
+    const element = set(document.createElementNS(SVG_NS, tag), values);
+    element.textContent = text;
+    return outer.appendChild(element);
+  };
+  add("rect", { width: "100%", height: "100%", fill: "white" });
+  const text = (x: number, y: number, text: string, size = 13) =>
+    add("text", { x, y, dy: "0.32em", "font-size": size, ...FONT }, text);
+  text(16, 20, title, 16).setAttribute("font-weight", "bold");
+  const scripts = new Set(panels.flatMap((p) => p.series.map((s) => s.script)));
+  [...scripts].forEach((script, i) => {
+    const [x, y] = [30 + i * 120, 46];
+    const swatch = { x1: x - 14, x2: x + 6, y1: y, y2: y, "stroke-width": 3 };
+    add("line", { ...swatch, stroke: color(script) });
+    text(x + 12, y, script);
+  });
+  panels.forEach((panel, i) => {
+    const y = HEADER_HEIGHT + i * PANEL_HEIGHT;
+    outer.appendChild(set(panelPlot(document, panel), { x: 0, y }));
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${outer.outerHTML}\n`;
 }
 
-/** The colour scale shared by every panel. */
-function colorScale(scripts: string[]): Plot.ScaleOptions {
-  return {
-    domain: scripts,
-    range: scripts.map((s) => SCRIPT_COLORS[s] ?? "black"),
-  };
-}
-
-/** The chart title and the legend: a swatch and a name per script. */
-function header(document: Document, title: string, scripts: string[]) {
-  const keys = scripts.map((script, i) => ({ script, x: 30 + i * 120 }));
-  return Plot.plot({
-    ...{ document, width: WIDTH, height: HEADER_HEIGHT, margin: 0 },
-    ...{ x: { type: "identity" }, y: { type: "identity" } },
-    color: colorScale(scripts),
-    marks: [
-      Plot.text([title], {
-        ...{ x: 16, y: 20, textAnchor: "start" },
-        ...{ fontSize: 16, fontWeight: "bold" },
-      }),
-      Plot.ruleY(keys, {
-        ...{ x1: (d) => d.x - 14, x2: (d) => d.x + 6, y: 46 },
-        ...{ stroke: "script", strokeWidth: 3 },
-      }),
-      Plot.text(keys, {
-        ...{ x: (d) => d.x + 12, y: 46, text: "script" },
-        ...{ textAnchor: "start", fontSize: 13 },
-      }),
-    ],
-  }) as unknown as Element;
-}
+const color = (script: string) => SCRIPT_COLORS[script] ?? "black";
 
 /** One scenario's panel: a step line per script, dashed rules at the marked times, the rules named in the subtitle (they have no room of their own). */
 function panelPlot(document: Document, panel: ChartPanel): Element {
+  const scripts = panel.series.map((s) => s.script);
   const points = panel.series.flatMap((s) =>
     s.points.map((p) => ({ ...p, script: s.script }))
   );
@@ -159,7 +138,7 @@ function panelPlot(document: Document, panel: ChartPanel): Element {
     ...{ marginLeft: 64, marginRight: 24, marginBottom: 40 },
     x: { ...axis, label: "seconds since the first request" },
     y: { ...axis, label: "downloads completed" },
-    color: colorScale(panel.series.map((s) => s.script)),
+    color: { domain: scripts, range: scripts.map(color) },
     marks: [
       Plot.text([panel.title], {
         ...{ ...text, dy: -36, fontSize: 14, fontWeight: "bold" },

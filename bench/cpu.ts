@@ -18,7 +18,7 @@ import {
   warn,
   workFolder,
 } from "./runs.ts";
-import { median, pairedMedian } from "./stats.ts";
+import { median } from "./stats.ts";
 import { checkCell, markdownTable } from "./table.ts";
 
 /** How much bigger the jobs of each script's second row are: enough that handing a job to a pool costs little beside it. */
@@ -33,7 +33,6 @@ export const MODES = {
   "2 processes": { args: ["2"], workers: 2 },
 } as const;
 
-/** One of the five ways to run the jobs. */
 export type Mode = keyof typeof MODES;
 
 const ALL_MODES = Object.keys(MODES) as Mode[];
@@ -41,27 +40,12 @@ const ALL_MODES = Object.keys(MODES) as Mode[];
 /**
  * The ratios of the table, of mode `of[0]` over `of[1]`, with what 2
  * workers on 2 cores should reach; the pool overhead is what the pool adds
- * to a perfect split of the plain loop, 2 Workers / (plain / 2) - 1.
+ * to a perfect split of the plain loop, 2 Workers / (plain / 2) - 1, in %.
  */
 const RATIOS = [
-  {
-    id: "workersRatio",
-    head: "2 Workers / 1 Worker (≤ 0.60)",
-    of: ["2 Workers", "1 Worker"],
-    max: 0.60,
-  },
-  {
-    id: "processesRatio",
-    head: "2 processes / 1 process (≤ 0.65)",
-    of: ["2 processes", "1 process"],
-    max: 0.65,
-  },
-  {
-    id: "overhead",
-    head: "pool overhead (< 15 %)",
-    of: ["2 Workers", "plain"],
-    max: 0.15,
-  },
+  { id: "workersRatio", of: ["2 Workers", "1 Worker"], max: 0.60 },
+  { id: "processesRatio", of: ["2 processes", "1 process"], max: 0.65 },
+  { id: "overhead", of: ["2 Workers", "plain"], max: 0.15 },
 ] as const;
 
 /** What a CPU script prints last: its workers and seconds; undefined when it is not that. */
@@ -182,12 +166,13 @@ export async function runCpu(
     median: Object.fromEntries(
       Object.entries(times).map(([mode, times]) => [mode, median(times)]),
     ) as Partial<Record<Mode, number>>,
+    // Ratios within a round: the machine's speed drifts over minutes.
     ratios: Object.fromEntries<number>(RATIOS.map(({ id, of }) => {
       const [a, b] = of.map((mode) => times[mode]);
-      const fn = id === "overhead"
-        ? (a: number, b: number) => a / (b / 2) - 1
-        : (a: number, b: number) => a / b;
-      return [id, a && b ? pairedMedian(a, b, fn) : NaN];
+      if (!a || !b) return [id, NaN];
+      const pool = id === "overhead";
+      const paired = a.map((x, r) => pool ? x / (b[r] / 2) - 1 : x / b[r]);
+      return [id, median(paired)];
     })),
     problems,
   }));
@@ -196,7 +181,14 @@ export async function runCpu(
 /** The Markdown table of the rows of `runCpu`, with a line above it, the targets in its head and a ✓ or ✗ beside each ratio. */
 export function cpuTable(rows: CpuRow[], repeat: number): string {
   const head = ["script", "job size", ...ALL_MODES.map((mode) => `${mode} s`)];
-  head.push(...RATIOS.map((ratio) => ratio.head), "check");
+  for (const { id, of, max } of RATIOS) {
+    head.push(
+      id === "overhead"
+        ? `pool overhead (< ${max * 100} %)`
+        : `${of.join(" / ")} (≤ ${max.toFixed(2)})`,
+    );
+  }
+  head.push("check");
   const lines = rows.map((row) => [
     row.script,
     row.scale === 1 ? "book's" : `×${row.scale}`,

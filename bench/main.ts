@@ -28,7 +28,7 @@ import { dirname } from "node:path";
 import * as cli from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile } from "../tools/files.ts";
-import { type Book, loadBook } from "./book.ts";
+import { loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
 import {
@@ -52,7 +52,6 @@ import {
 } from "./scenarios.ts";
 import { flagsTable, machine, preamble, summarize } from "./table.ts";
 
-/** The options of the command line. */
 interface Options {
   scenario?: string[];
   repeat?: number;
@@ -98,7 +97,6 @@ async function parseOptions(args: string[]): Promise<Options> {
 
 /** A script of ours that fails before the bench has timed anything. */
 export class WarmUpError extends Error {
-  /** The class's name, shown before the message. */
   override name = "WarmUpError";
 }
 
@@ -165,7 +163,6 @@ async function writeOut(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text);
 }
 
-/** Runs the bench. */
 async function main(args: string[]): Promise<void> {
   const options = await parseOptions(args);
   const named = options.scenario ?? [];
@@ -175,9 +172,7 @@ async function main(args: string[]): Promise<void> {
   // --quick picks its subset only when no scenario is named.
   const quick = (options.quick ?? false) && named.length === 0;
   const repeat = options.repeat ?? (options.quick ? 1 : 3);
-  const book: Book = options.book
-    ? await loadBook(options.book, options.python)
-    : { flags: [], cpu: [], notes: [] };
+  const book = await loadBook(options.book, options.python);
   const baselines = [...(await isFile(CURL_PATH) ? [CURL] : []), FLOOR];
   let cases = planCases(scenarios, quick, baselines, book.flags);
   const interrupted = listenForCtrlC();

@@ -50,7 +50,6 @@ export interface Run extends Report {
   trace: TraceLine[];
 }
 
-/** A fresh folder for a run, in `workdir()`. */
 export function workFolder(): Promise<TempDir> {
   return tempDir({ prefix: "flags2-bench-", dir: workdir() });
 }

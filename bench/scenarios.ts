@@ -18,22 +18,6 @@ import { denoArgv } from "../tools/process.ts";
 import type { FloorReport } from "./floor.ts";
 import { measure, type Run, type RunContext, runFlags, runOf } from "./runs.ts";
 
-/**
- * A command line to time against one kind of server: its id for
- * `--scenario`, its `label` in the table ("DELAY -e -m 30"), the scripts'
- * arguments besides `-s URL`, the scripts timed, those that `--quick` still
- * runs, the ids of the baselines beside them.
- */
-export interface Scenario {
-  id: string;
-  label: string;
-  server: keyof typeof PRESETS;
-  args: string[];
-  scripts: ScriptName[];
-  quick: ScriptName[];
-  baselines: string[];
-}
-
 /** What runs a case: its id ("threadpool", "curl", "book-threadpool"...), its name in the table, one run of a scenario. */
 export interface Runner {
   id: string;
@@ -97,7 +81,6 @@ const SCRIPT_RUNNERS = Object.fromEntries(SCRIPT_NAMES.map((script) => [
   },
 ])) as Record<ScriptName, Runner>;
 
-/** Where the LOCAL rows' floor is. */
 export const CURL_PATH = "/usr/bin/curl";
 const CURL_PARALLEL = 50;
 
@@ -144,17 +127,27 @@ export const FLOOR: Baseline = {
   },
 };
 
-/** A scenario of `label`, "SERVER ARGS...". */
+/**
+ * A command line to time against one kind of server: its id for
+ * `--scenario`, its `label` in the table, "SERVER ARGS..." ("DELAY -e -m
+ * 30": the scripts' arguments besides `-s URL`), the scripts timed, those
+ * that `--quick` still runs, the ids of the baselines beside them.
+ */
 function scenario(
   id: string,
   label: string,
   scripts: ScriptName[],
   quick: ScriptName[],
   baselines: string[] = [],
-): Scenario {
-  const [server, ...args] = label.split(" ") as [Scenario["server"]];
+) {
+  const [server, ...args] = label.split(" ") as [
+    keyof typeof PRESETS,
+    ...string[],
+  ];
   return { id, label, server, args, scripts, quick, baselines };
 }
+
+export type Scenario = ReturnType<typeof scenario>;
 
 const ALL: ScriptName[] = ["sequential", "threadpool", "asyncio"];
 const POOLS: ScriptName[] = ["threadpool", "asyncio"];

@@ -108,7 +108,6 @@ export function flagsTable(rows: Row[], columns: string[]): string {
   );
 }
 
-/** The machine the numbers come from. */
 export async function machine(): Promise<Record<string, string | number>> {
   const curl = await new Deno.Command(CURL_PATH, { args: ["--version"] })
     .output()
