@@ -40,7 +40,7 @@ export async function readBody(resp: Response): Promise<Uint8Array> {
     await resp.body?.cancel();
     throw new ResponseTooLargeError();
   }
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   for await (const chunk of resp.body ?? []) {
     size += chunk.length;
@@ -48,11 +48,5 @@ export async function readBody(resp: Response): Promise<Uint8Array> {
     if (size > MAX_BODY) throw new ResponseTooLargeError();
     chunks.push(chunk);
   }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  return await new Blob(chunks).bytes();
 }
