@@ -1,20 +1,24 @@
 /**
- * `concurrent.futures` for Deno: `ThreadPoolExecutor` on Web Workers,
+ * `concurrent.futures` for Deno: `ThreadPoolExecutor` on Workers,
  * `ProcessPoolExecutor` on `deno` subprocesses (one core, `futures/pool.ts`,
  * under both), their `Future`s, `asCompleted` and `wait`, which take futures
  * from any of them, and promises. Python's names in camelCase, timeouts in
  * seconds. Like Python's package, it only gathers what its modules define.
  *
- * @example A Worker pool
+ * @example A Worker pool: results as they complete
  * ```ts
+ * import assert from "node:assert/strict";
  * import { asCompleted, ThreadPoolExecutor } from "./futures.ts";
- * import { sleep } from "./tests/fixtures/tasks.ts";
+ * import { sleep } from "./futures/example_tasks.ts";
  *
- * await using executor = new ThreadPoolExecutor(3, import.meta.resolve("./tests/fixtures/tasks.ts"));
+ * const tasks = import.meta.resolve("./futures/example_tasks.ts");
+ * await using executor = new ThreadPoolExecutor(3, tasks);
  * const futures = [500, 100, 300].map((ms) => executor.submit(sleep, ms));
+ * const results = [];
  * for await (const future of asCompleted(futures)) {
- *   console.log(await future.result()); // 100, 300, 500
+ *   results.push(await future.result());
  * }
+ * assert.deepEqual(results, [100, 300, 500]);
  * ```
  *
  * @module
@@ -37,15 +41,7 @@ export {
   TimeoutError,
   wait,
 } from "./futures/base.ts";
-export type { Call, ErrorFields, Outcome } from "./futures/call.ts";
-export {
-  type EndSignal,
-  type PoolOptions,
-  SHORT_CALL_MS,
-  type WorkerEvents,
-  type WorkerLink,
-  WorkerPool,
-} from "./futures/pool.ts";
+export type { PoolOptions } from "./futures/pool.ts";
 export { BrokenThreadPool, ThreadPoolExecutor } from "./futures/thread.ts";
 export {
   BrokenProcessPool,

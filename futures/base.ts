@@ -45,10 +45,11 @@ let raised: (future: Future<unknown>) => boolean;
  *
  * @example Wrapping a promise
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Future } from "./base.ts";
  * const future = new Future(Promise.resolve(42));
- * console.log(await future.result()); // 42
- * console.log(future); // <Future at 0x1 state=finished returned number>
+ * assert.equal(await future.result(), 42);
+ * assert.match(Deno.inspect(future), /^<Future at 0x\d+ state=finished returned number>$/);
  * ```
  */
 export class Future<T> {
@@ -88,9 +89,8 @@ export class Future<T> {
   }
 
   /**
-   * Cancels the call if it has not started. A call that a busy worker
-   * already holds, to run next, counts as started (see `SHORT_CALL_MS` in
-   * `pool.ts`, CPython's `EXTRA_QUEUED_CALLS`).
+   * Cancels the call if it has not started: a pool starts a call as soon as
+   * fewer than `maxWorkers` run, as Python starts a thread.
    *
    * @returns whether the future is now cancelled; false if it runs or ran.
    */
@@ -253,15 +253,21 @@ export abstract class Executor implements AsyncDisposable {
    * Python 3.14's `Executor.map`: the calls are submitted at once, or with
    * `buffersize` that many ahead of the results yielded.
    *
-   * @example Two iterables, a timeout, a buffer
+   * @example Two iterables (the shortest ends the map), a timeout, a buffer
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ThreadPoolExecutor } from "../futures.ts";
-   * import { sleep } from "../tests/fixtures/tasks.ts";
+   * import { sleep } from "./example_tasks.ts";
    *
-   * await using executor = new ThreadPoolExecutor(2, import.meta.resolve("../tests/fixtures/tasks.ts"));
+   * const tasks = import.meta.resolve("./example_tasks.ts");
+   * await using executor = new ThreadPoolExecutor(2, tasks);
    * const values = ["a", "b", "c"];
-   * const options = { timeout: 10, buffersize: 2 };
-   * for await (const v of executor.map(sleep, [30, 10], values, options)) console.log(v); // a, b
+   * const options = { timeout: 60, buffersize: 2 };
+   * const results = [];
+   * for await (const v of executor.map(sleep, [30, 10], values, options)) {
+   *   results.push(v);
+   * }
+   * assert.deepEqual(results, ["a", "b"]); // in order, the slow first
    * ```
    *
    * @param fn a named function that the pool's module exports.
@@ -415,11 +421,14 @@ function futuresOf<T>(fs: Iterable<Future<T> | PromiseLike<T>>): Future<T>[] {
  *
  * @example Futures and promises in one loop
  * ```ts
- * import { asCompleted, Future } from "./base.ts";
+ * import assert from "node:assert/strict";
+ * import { asCompleted } from "./base.ts";
  * const slow = new Promise((resolve) => setTimeout(resolve, 20, "slow"));
+ * const results = [];
  * for await (const future of asCompleted([slow, Promise.resolve("fast")])) {
- *   console.log(await future.result()); // fast, then slow
+ *   results.push(await future.result());
  * }
+ * assert.deepEqual(results, ["fast", "slow"]);
  * ```
  *
  * @param fs futures, or promises.
@@ -473,12 +482,14 @@ export type ReturnWhen =
  *
  * @example The first of two
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FIRST_COMPLETED, wait } from "./base.ts";
  * const slow = new Promise((resolve) => setTimeout(resolve, 50, "slow"));
  * const { done, notDone } = await wait([slow, Promise.resolve("fast")], {
  *   returnWhen: FIRST_COMPLETED,
  * });
- * console.log(done.size, notDone.size); // 1 1
+ * assert.equal(await [...done][0].result(), "fast");
+ * assert.equal(notDone.size, 1);
  * await slow;
  * ```
  *

@@ -19,20 +19,31 @@ export type ErrorFields = {
 
 /** A call, as a pool sends it to a Worker or a child process. */
 export interface Call {
+  /** Tells the call's replies apart from those of the others it runs beside. */
+  id: number;
   /** The name of a function that the worker's module exports. */
   name: string;
   /** Its arguments. */
   args: unknown[];
-  /** Whether this is the pool's initializer, which answers only if it throws. */
+  /**
+   * Whether this is the first message to a worker, which runs the pool's
+   * initializer (if `name` is not empty) and answers once it is ready.
+   */
   init?: boolean;
 }
 
-/** How a call ended in a worker, with the milliseconds it ran. */
+/** How a call ended in a worker. */
 export type Outcome = ({ value: unknown } | { error: ErrorFields }) & {
-  ms: number;
-  /** Set when the initializer threw: the worker runs nothing more. */
+  id: number;
+  /** Set on the answer to the first message: ready, or the initializer threw and the worker runs nothing more. */
   init?: boolean;
 };
+
+/**
+ * What a worker tells its pool of a call: that it awaits, so the worker is
+ * free to run another beside it; or how it ended.
+ */
+export type Reply = Outcome | { id: number; awaits: true };
 
 /**
  * The error's name, message, stack and own fields, which structured cloning
@@ -122,62 +133,101 @@ function isErrorClass(value: unknown): value is ErrorConstructor {
 }
 
 /**
- * What a worker runs: it imports `module`, then runs the calls it is given
- * one at a time, in order, and sends each `Outcome`. Once the initializer
- * has thrown, it runs nothing more.
+ * What a worker runs: it imports `module` and runs the initializer, then
+ * starts each call as it arrives. A call whose function returns a promise
+ * is reported as awaiting at once, and the worker takes the next call while
+ * it waits, as a thread waiting on I/O lets others run; a call that blocks
+ * keeps the worker until it returns. Once the initializer has thrown, the
+ * worker runs nothing more.
  *
  * @param module the URL of the module whose exported functions run.
- * @param send posts an outcome to the pool; throws if it cannot be cloned.
+ * @param send posts a reply to the pool; throws if it cannot be cloned.
  * @returns the handler of each call that arrives.
  */
 export function serveCalls(
   module: string,
-  send: (outcome: Outcome) => void,
-): (call: Call) => Promise<void> {
-  const exports: Promise<Record<string, unknown>> = import(module);
-  exports.catch(() => {}); // each call reports the error
-  // A call may arrive while another runs: it waits, and runs after.
-  const calls: Call[] = [];
-  let busy = false;
-  let failed = false;
-  return async (call) => {
-    calls.push(call);
-    if (busy) return;
-    busy = true;
-    await exports.catch(() => {}); // the clock times calls, not the import
-    while (calls.length && !failed) {
-      const next = calls.shift()!;
-      const start = performance.now();
-      const outcome = await runCall(module, exports, next);
-      const ms = performance.now() - start;
-      if (next.init) {
-        failed = "error" in outcome;
-        if (failed) send({ ...outcome, ms, init: true });
-        continue;
-      }
-      try {
-        send({ ...outcome, ms });
-      } catch (exc) { // a value that cannot be cloned
-        send({ error: errorFields(exc), ms });
-      }
+  send: (reply: Reply) => void,
+): (call: Call) => void {
+  let ready: Promise<Exports | undefined> = import(module);
+  ready.catch(() => {}); // each call reports it
+  return (call) => {
+    if (call.init) {
+      ready = initialize(module, ready, call, send);
+      ready.catch(() => {});
+    } else {
+      // `then` keeps the order of arrival while the import runs.
+      ready.then(
+        (exports) => exports && start(module, exports, call, send),
+        (exc) => reply(send, { id: call.id, error: errorFields(exc) }),
+      );
     }
-    busy = false;
   };
 }
 
-/** Runs `name(...args)` from `exports`: the value, or the error's fields. */
-async function runCall(
+type Exports = Record<string, unknown>;
+
+/**
+ * Waits for the import, runs the initializer if any, then says the worker
+ * is ready: the exports, or nothing once the initializer threw (or could
+ * not run, its module failing to load).
+ */
+async function initialize(
   module: string,
-  exports: Promise<Record<string, unknown>>,
-  { name, args }: Call,
-): Promise<{ value: unknown } | { error: ErrorFields }> {
+  ready: Promise<Exports | undefined>,
+  call: Call,
+  send: (reply: Reply) => void,
+): Promise<Exports | undefined> {
   try {
-    const fn = (await exports)[name];
-    if (typeof fn !== "function") {
-      throw new TypeError(`${module} exports no function ${name}`);
-    }
-    return { value: await fn(...args) };
+    const exports = await ready.catch((exc) => {
+      if (call.name) throw exc; // else each call reports it
+    });
+    if (exports && call.name) await invoke(module, exports, call);
   } catch (exc) {
-    return { error: errorFields(exc) };
+    send({ id: call.id, init: true, error: errorFields(exc) });
+    return undefined;
+  }
+  send({ id: call.id, init: true, value: undefined });
+  return ready;
+}
+
+/** Starts a call: it ends at once, or it awaits and replies when it settles. */
+function start(
+  module: string,
+  exports: Exports,
+  call: Call,
+  send: (reply: Reply) => void,
+): void {
+  const { id } = call;
+  let result: unknown;
+  try {
+    result = invoke(module, exports, call);
+  } catch (exc) {
+    return reply(send, { id, error: errorFields(exc) });
+  }
+  if (typeof (result as PromiseLike<unknown>)?.then !== "function") {
+    return reply(send, { id, value: result });
+  }
+  send({ id, awaits: true });
+  Promise.resolve(result).then(
+    (value) => reply(send, { id, value }),
+    (exc) => reply(send, { id, error: errorFields(exc) }),
+  );
+}
+
+/** `name(...args)` from `exports`: what it returns, a promise or not. */
+function invoke(module: string, exports: Exports, { name, args }: Call) {
+  const fn = exports[name];
+  if (typeof fn !== "function") {
+    throw new TypeError(`${module} exports no function ${name}`);
+  }
+  return fn(...args);
+}
+
+/** Sends `outcome`, or the error of a value that cannot be cloned. */
+function reply(send: (reply: Reply) => void, outcome: Outcome): void {
+  try {
+    send(outcome);
+  } catch (exc) {
+    send({ id: outcome.id, error: errorFields(exc) });
   }
 }

@@ -1,9 +1,31 @@
 /**
  * The core of both pools, the part of Python's `thread.py` and `process.py`
- * that is the same in each: the work queue, which workers are idle and which
- * are busy, the initializer, the counters, `submit`, `shutdown`, and breaking
- * the pool. A pool class says only how one of its workers starts, is sent a
- * call, and stops (a `WorkerLink`).
+ * that is the same in each: the work queue, the calls running and the
+ * workers that carry them, the initializer, `submit`, `shutdown`, and
+ * breaking the pool. A pool class says only how one of its workers starts,
+ * is sent a call, and stops (a `WorkerLink`).
+ *
+ * How a call flows:
+ *
+ * ```
+ *  submit(fn, ...args)           a WorkItem and its Future (pending)
+ *       |
+ *       v
+ *  queue ---- fewer than maxWorkers calls running ----> ready (running)
+ *                                                         |
+ *        a free worker, or a new one once all are blocked |
+ *                                                         v
+ *  WorkerLink.send(call) ----> worker: serveCalls starts fn(...args)
+ *                                 |               |
+ *       the worker is free again <-- awaits       | returns or settles
+ *                                                 v
+ *  future.setResult / setException <---------- Outcome (value, or error
+ *                                               fields rebuilt as their class)
+ * ```
+ *
+ * `maxWorkers` bounds the calls running at once, as it bounds Python's
+ * threads. A worker carries many calls: while one awaits, it runs others,
+ * as a thread waiting on I/O lets the others run.
  *
  * @module
  */
@@ -19,35 +41,41 @@ import {
   type ErrorFields,
   type Outcome,
   rebuildError,
+  type Reply,
 } from "./call.ts";
 
 /**
- * The one tuning of the core, the counterpart of CPython's
- * `EXTRA_QUEUED_CALLS`. Once calls have taken less than this many
- * milliseconds on average (over `SAMPLES` calls at least), each busy worker
- * is also sent its next call, so that it never waits a message round trip
- * for this thread; and the pool stops growing, since a new worker would
- * cost more than such a call (a `new Worker()` blocks this thread that
- * long). A call so held counts as running: `running()` is true and
- * `cancel()` returns false, as for the calls in CPython's call queue.
+ * How long a worker may run one call's code without awaiting before the
+ * pool takes it as blocked and starts another worker for the calls that
+ * wait: far longer than a call needs to start a fetch, shorter than the
+ * time a `new Worker()` costs this thread. On a loaded machine, where a
+ * message takes long to cross, it is `ROUND_TRIPS` times the time calls
+ * that awaited took to say so, if that is longer.
  */
-export const SHORT_CALL_MS = 30;
-/** Calls timed before they are judged short: one may be an outlier (a `loiter(0)`). */
-const SAMPLES = 3;
+const BLOCKED_MS = 50;
+const ROUND_TRIPS = 4;
+/**
+ * The most calls sent to a free worker at once when their function awaited
+ * the last time: the worker starts them one after another, without a
+ * message round trip for each.
+ */
+const BATCH = 32;
 
-/** A call waiting for a worker, with its future, as Python's `_WorkItem`. */
-interface WorkItem extends Call {
+/** A call and its future, as Python's `_WorkItem`. */
+interface WorkItem {
   future: Future<unknown>;
+  fn: (...args: never[]) => unknown;
+  name: string;
+  args: unknown[];
 }
 
 /** How the core drives one worker of a pool, whatever it runs on. */
 export interface WorkerLink {
-  /**
-   * Sends a call, which the worker runs after those it was sent before.
-   * @throws {DOMException} "DataCloneError" if the arguments cannot cross.
-   */
+  /** Sends a call, which the worker starts as soon as it is free. */
   send(call: Call): void;
-  /** Stops the worker, which holds no call. */
+  /** Whether the worker keeps this program alive: while it carries calls. */
+  keepAlive(on: boolean): void;
+  /** Stops the worker, which carries no call. */
   stop(): void;
   /** Ends the worker at once; `signal` for a process (SIGTERM by default). */
   kill(signal?: EndSignal): void;
@@ -60,8 +88,8 @@ export type EndSignal = "SIGTERM" | "SIGKILL";
 
 /** What a worker tells the core. */
 export interface WorkerEvents {
-  /** A call ended. */
-  reply(outcome: Outcome): void;
+  /** A call awaits, or ended. */
+  reply(reply: Reply): void;
   /** The worker ended unasked, or could not start; `how` says why. */
   died(how: string): void;
 }
@@ -79,45 +107,63 @@ export interface PoolOptions {
   errorClasses?: (new (...args: never[]) => Error)[];
 }
 
-/** One worker and the calls it was sent, the first one running. */
+/** One worker and the calls it carries. */
 interface Slot {
   link: WorkerLink;
-  held: WorkItem[];
+  calls: Map<number, WorkItem>;
+  /** The call last sent, until it awaits or ends: the worker is busy. */
+  busyWith?: number;
+  /** When that call started to run: when it was sent, or when the worker became ready. */
+  busySince: number;
+  /** Whether the worker has loaded its module and run the initializer. */
+  started: boolean;
   sent: number;
 }
 
 /**
- * The pool both executors are: it runs functions exported by one module on
- * at most `maxWorkers` workers, one call per worker at a time, starting
- * workers as calls wait (one per turn of the event loop).
+ * The pool both executors are: it runs functions exported by one module,
+ * at most `maxWorkers` calls at once, on as few workers as keep them going.
+ *
+ * @ignore
  */
 export abstract class WorkerPool extends Executor {
   readonly #maxWorkers: number;
   /** The URL of the module whose exported functions run. */
   protected readonly module: string;
-  readonly #init?: Call;
+  /** The first message to every worker, with the initializer if any. */
+  readonly #init: Call;
   readonly #maxCalls: number;
   readonly #errorClasses: Record<string, unknown>;
-  #classes?: Promise<Record<string, unknown>>;
+  /** The module's exports as this thread sees them, once loaded (null: it cannot load them). */
+  #exports?: Record<string, unknown> | null;
+  #loading?: Promise<void>;
   readonly #queue: WorkItem[] = [];
+  /** Running calls that no worker carries yet. */
+  readonly #ready: WorkItem[] = [];
+  #running = 0;
+  #carried = 0;
   readonly #unfinished = new Set<Future<unknown>>();
-  readonly #idle: Slot[] = [];
-  readonly #busy = new Set<Slot>();
-  /** The workers not stopped, idle or busy. */
   readonly #live = new Set<Slot>();
   readonly #exits = new Set<Promise<void>>();
+  #lastId = 0;
   #workersCreated = 0;
   #peakRunning = 0;
-  #callsDone = 0;
-  #callMsTotal = 0;
+  /** Whether any worker has become ready: if none can, the pool is broken. */
+  #anyStarted = false;
+  /** How long calls took to say they await, on average (milliseconds). */
+  #awaitMs = 0;
+  /** The functions whose last call awaited; one that returned before it said so, blocking, leaves. */
+  readonly #awaiting = new Set<string>();
   #growing?: ReturnType<typeof setTimeout>;
+  #dispatching = false;
+  #again = false;
   #closed = false;
   #broken?: BrokenExecutor;
 
   /**
-   * A pool of `maxWorkers` workers at most, on `module`.
+   * A pool that runs at most `maxWorkers` calls at once, on `module`.
    *
-   * @param maxWorkers the most workers; a whole number, 1 or more.
+   * @param maxWorkers the most calls at once, and so workers; 1 or more.
    * @param module the URL of the module whose exported functions run.
    * @param options the initializer, its arguments, error classes.
    * @param maxCalls the most calls a worker runs before it is replaced.
@@ -136,16 +182,15 @@ export abstract class WorkerPool extends Executor {
     }
     this.#maxWorkers = maxWorkers;
     this.module = String(module);
-    if (initializer) {
-      this.#init = { name: exportedName(initializer), args: initargs };
-    }
+    const name = initializer ? exportedName(initializer) : "";
+    this.#init = { id: 0, name, args: initargs, init: true };
     this.#maxCalls = maxCalls;
     this.#errorClasses = Object.fromEntries(
       errorClasses.map((cls) => [cls.name, cls]),
     );
   }
 
-  /** The most workers the pool starts, as Python's `_max_workers`. */
+  /** The most calls that run at once, as Python's `_max_workers`. */
   get maxWorkers(): number {
     return this.#maxWorkers;
   }
@@ -155,7 +200,7 @@ export abstract class WorkerPool extends Executor {
     return this.#workersCreated;
   }
 
-  /** The most calls that ran at once, each on its own worker. */
+  /** The most calls that workers carried at once. */
   get peakRunning(): number {
     return this.#peakRunning;
   }
@@ -169,13 +214,15 @@ export abstract class WorkerPool extends Executor {
     options?: ErrorOptions,
   ): BrokenExecutor;
 
-  /** Whether a worker that dies unasked breaks the pool, or only fails its call. */
+  /** Whether a worker that dies unasked breaks the pool, or only fails its calls. */
   protected abstract readonly deathBreaksPool: boolean;
 
   /**
-   * Schedules `fn(...args)` on a worker.
+   * Schedules `fn(...args)`: it runs at once if fewer than `maxWorkers`
+   * calls run, else once one of them ends.
    *
-   * @param fn a named function that the pool's module exports.
+   * @param fn a named function that the pool's module exports; another
+   * function of that name fails the future with a `TypeError`.
    * @param args its arguments, which must survive structured cloning.
    * @returns the future of the call.
    * @throws {ShutdownError} after `shutdown`.
@@ -191,7 +238,7 @@ export abstract class WorkerPool extends Executor {
       throw new ShutdownError("cannot schedule new futures after shutdown");
     }
     const future = new Future<Awaited<R>>();
-    const item = { future, name: exportedName(fn), args } as WorkItem;
+    const item = { future, fn, name: exportedName(fn), args } as WorkItem;
     this.#queue.push(item);
     this.#unfinished.add(item.future);
     future.addDoneCallback(() => this.#unfinished.delete(item.future));
@@ -200,12 +247,12 @@ export abstract class WorkerPool extends Executor {
   }
 
   /**
-   * Takes no more calls; each worker stops once no queued call is left for
-   * it (those a worker has taken finish first).
+   * Takes no more calls; each worker stops once it carries no call and no
+   * call waits (those running finish first).
    *
    * @param options `wait` (true): settle once every call is over and every
-   * worker has stopped; `cancelFutures` (false): cancel the calls no worker
-   * has taken.
+   * worker has stopped; `cancelFutures` (false): cancel the calls that have
+   * not started running.
    */
   async shutdown(
     { wait = true, cancelFutures = false }: ShutdownOptions = {},
@@ -221,8 +268,8 @@ export abstract class WorkerPool extends Executor {
   }
 
   /**
-   * Shuts the pool down, cancels the queued calls, and ends every worker at
-   * once: the calls they ran fail with the pool's `BrokenExecutor`.
+   * Shuts the pool down, cancels the pending calls, and ends every worker
+   * at once: the calls they carried fail with the pool's `BrokenExecutor`.
    *
    * @param signal for a process, the signal that ends it.
    * @param why names the method, for the error.
@@ -236,133 +283,208 @@ export abstract class WorkerPool extends Executor {
     await Promise.all(this.#exits);
   }
 
-  /** Python's core: idle workers take queued calls, busy ones may hold one more, then the pool adjusts its size. */
+  /**
+   * Pending calls start while there is room, free workers take them, the
+   * pool adjusts its size. Not reentrant: `new Worker()` may run pending
+   * promise reactions, which dispatch again; that turn runs after this one.
+   */
   #dispatch(): void {
     if (this.#broken) return;
-    this.#startQueued();
-    if (this.#shortCalls()) this.#holdNext();
-    this.#adjustWorkerCount();
-    if (this.#closed && !this.#queue.length) {
+    if (this.#dispatching) return void (this.#again = true);
+    this.#dispatching = true;
+    try {
+      do {
+        this.#again = false;
+        this.#startPending();
+        this.#sendReady();
+        this.#adjustWorkerCount();
+      } while (this.#again && !this.#broken);
+    } finally {
+      this.#dispatching = false;
+    }
+    if (this.#closed && !this.#queue.length && !this.#ready.length) {
       clearTimeout(this.#growing);
-      for (const slot of this.#idle.splice(0)) this.#stop(slot);
+      for (const slot of this.#live) if (!slot.calls.size) this.#stop(slot);
     }
   }
 
-  #startQueued(): void {
-    while (this.#idle.length) {
-      const item = this.#take();
-      if (!item) return;
-      this.#post(this.#idle.pop()!, item);
-    }
-  }
-
-  /** See `SHORT_CALL_MS`. */
-  #holdNext(): void {
-    for (const slot of this.#busy) {
-      if (slot.held.length > 1 || slot.sent >= this.#maxCalls) continue;
-      const item = this.#take();
-      if (!item) return;
-      this.#post(slot, item);
-    }
-  }
-
-  /** The next queued call that was not cancelled, now marked running. */
-  #take(): WorkItem | undefined {
-    while (this.#queue.length) {
+  /** Marks pending calls running, up to `maxWorkers` at once. */
+  #startPending(): void {
+    while (this.#queue.length && this.#running < this.#maxWorkers) {
       const item = this.#queue.shift()!;
-      if (item.future.setRunningOrNotifyCancel()) return item;
+      if (!item.future.setRunningOrNotifyCancel()) continue;
+      this.#running += 1;
+      this.#ready.push(item);
     }
   }
 
-  /** Adds a worker when one would pay off: at once for the first, then one per turn of the event loop, so replies are handled while the pool grows. */
-  #adjustWorkerCount(): void {
-    if (this.#growing !== undefined || !this.#shouldGrow()) return;
-    if (this.#live.size === 0) {
-      this.#newWorker();
-      return this.#startQueued();
-    }
-    this.#growing = setTimeout(() => {
-      this.#growing = undefined;
-      if (this.#shouldGrow()) this.#newWorker();
-      this.#dispatch();
-    });
-  }
-
-  /** Whether a call waits, no worker is idle, and one more worker would pay off. */
-  #shouldGrow(): boolean {
-    if (!this.#queue.length || this.#idle.length || this.#broken) return false;
-    const size = this.#live.size;
-    if (size >= this.#maxWorkers) return false;
-    return size === 0 || !this.#shortCalls();
-  }
-
-  /** Whether calls take less time than `SHORT_CALL_MS`, so far. */
-  #shortCalls(): boolean {
-    return this.#callsDone >= SAMPLES &&
-      this.#callMsTotal / this.#callsDone < SHORT_CALL_MS;
-  }
-
-  #newWorker(): void {
-    const slot: Slot = {
-      held: [],
-      sent: 0,
-      link: this.startWorker({
-        reply: (outcome) => this.#reply(slot, outcome),
-        died: (how) => this.#died(slot, how),
-      }),
-    };
-    this.#workersCreated += 1;
-    this.#live.add(slot);
-    const exit = slot.link.exited.then(() => void this.#exits.delete(exit));
-    this.#exits.add(exit);
-    this.#idle.push(slot);
-    if (this.#init) {
-      try {
-        slot.link.send({ ...this.#init, init: true });
-      } catch (exc) { // initargs that cannot be cloned
-        this.#breakPool(this.#initializerFailed(exc));
+  /** Sends running calls to free workers, once the module's exports are known here. */
+  #sendReady(): void {
+    if (this.#exports === undefined) return this.#loadExports();
+    let slot: Slot | undefined;
+    while (this.#ready.length && (slot = this.#freeWorker())) {
+      // Calls that await go together; none is sent behind one that may block.
+      for (let n = 0; n < BATCH && this.#ready.length; n++) {
+        const { name } = this.#ready[0];
+        this.#post(slot, this.#ready.shift()!);
+        if (!this.#awaiting.has(name) || slot.sent >= this.#maxCalls) break;
       }
     }
   }
 
-  #post(slot: Slot, item: WorkItem): void {
-    slot.held.push(item);
-    slot.sent += 1;
-    this.#busy.add(slot);
-    this.#peakRunning = Math.max(this.#peakRunning, this.#busy.size);
+  /** The free worker that carries the fewest calls. */
+  #freeWorker(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#live) {
+      if (slot.busyWith !== undefined || slot.sent >= this.#maxCalls) continue;
+      if (!best || slot.calls.size < best.calls.size) best = slot;
+    }
+    return best;
+  }
+
+  /**
+   * Starts a worker when a running call has none: at once for the first, or
+   * when every worker that could take it has been blocked (see
+   * `BLOCKED_MS`); never while one is starting, so workers start one at a
+   * time, as they pay off.
+   */
+  #adjustWorkerCount(): void {
+    if (!this.#ready.length || this.#live.size >= this.#maxWorkers) return;
+    if (this.#live.size === 0) {
+      this.#newWorker();
+      return this.#sendReady();
+    }
+    const slots = [...this.#live].filter((s) => s.sent < this.#maxCalls);
+    if (slots.some((slot) => !slot.started || slot.busyWith === undefined)) {
+      return; // starting, or free once the exports are known here
+    }
+    const blocked = Math.max(BLOCKED_MS, ROUND_TRIPS * this.#awaitMs);
+    const busy = Math.min(...slots.map((s) => performance.now() - s.busySince));
+    if (busy < blocked) return this.#growLater(blocked - busy);
+    this.#newWorker();
+    this.#sendReady();
+  }
+
+  #growLater(ms: number): void {
+    if (this.#growing !== undefined) return;
+    this.#growing = setTimeout(() => {
+      this.#growing = undefined;
+      this.#dispatch();
+    }, ms);
+  }
+
+  /** Starts a worker; one that cannot start (no permission to read its code, say) breaks the pool. */
+  /** Starts a worker; one that cannot (no permission to read its code, say) breaks the pool. */
+  #newWorker(): void {
+    const slot = { calls: new Map(), busySince: 0, started: false, sent: 0 };
+    let link: WorkerLink;
     try {
-      slot.link.send({ name: item.name, args: item.args });
-    } catch (exc) { // arguments that cannot be cloned
-      slot.held.pop();
-      slot.sent -= 1;
-      if (!slot.held.length) this.#idleAgain(slot);
-      item.future.setException(exc);
+      link = this.startWorker({
+        reply: (reply) => this.#reply(slot as Slot, reply),
+        died: (how) => this.#died(slot as Slot, how),
+      });
+    } catch (exc) { // later, as a worker that dies: the submit under way returns
+      const message = `cannot start a worker: ${(exc as Error).message}`;
+      const error = this.brokenError(
+        `${message}; the pool is not usable anymore`,
+      );
+      return queueMicrotask(() => this.#breakPool(error));
+    }
+    this.#addWorker(Object.assign(slot, { link }));
+  }
+
+  #addWorker(slot: Slot): void {
+    this.#workersCreated += 1;
+    this.#live.add(slot);
+    const exit = slot.link.exited.then(() => void this.#exits.delete(exit));
+    this.#exits.add(exit);
+    try {
+      send(slot.link, this.#init);
+    } catch (exc) { // initargs that cannot be cloned
+      this.#breakPool(this.#initializerFailed(exc));
     }
   }
 
-  #reply(slot: Slot, outcome: Outcome): void {
-    if (outcome.init) {
-      const fields = (outcome as { error: ErrorFields }).error;
-      return void this.#rebuild(fields).then((exc) =>
+  /** Sends `item` to `slot`, unless `fn` is not the module's own function. */
+  #post(slot: Slot, item: WorkItem): void {
+    const exported = this.#exports?.[item.name];
+    if (this.#exports && exported !== item.fn) {
+      return this.#fail(item, notExported(this.module, item.name, exported));
+    }
+    const id = ++this.#lastId;
+    try {
+      send(slot.link, { id, name: item.name, args: item.args });
+    } catch (exc) { // arguments that cannot be cloned
+      return this.#fail(item, exc);
+    }
+    slot.calls.set(id, item);
+    slot.sent += 1;
+    slot.busyWith = id;
+    slot.busySince = performance.now();
+    if (slot.calls.size === 1) slot.link.keepAlive(true);
+    this.#carried += 1;
+    this.#peakRunning = Math.max(this.#peakRunning, this.#carried);
+  }
+
+  /** A running call that no worker carries fails with `exc`. */
+  #fail(item: WorkItem, exc: unknown): void {
+    this.#running -= 1;
+    item.future.setException(exc);
+    queueMicrotask(() => this.#dispatch());
+  }
+
+  /** Loads the module here, to tell its functions from others of their names and to rebuild errors. */
+  #loadExports(): void {
+    this.#loading ??= import(this.module).then(
+      (exports) => void (this.#exports = exports),
+      () => void (this.#exports = null), // the workers report why
+    ).then(() => this.#dispatch());
+  }
+
+  #reply(slot: Slot, reply: Reply): void {
+    if ("init" in reply) return this.#started(slot, reply);
+    const item = slot.calls.get(reply.id);
+    if (!item) return;
+    if (reply.id === slot.busyWith) this.#learn(slot, item, "awaits" in reply);
+    if ("awaits" in reply) {
+      this.#awaiting.add(item.name);
+      return this.#dispatch();
+    }
+    slot.calls.delete(reply.id);
+    this.#carried -= 1;
+    this.#running -= 1;
+    if (!slot.calls.size) this.#idleAgain(slot);
+    this.#dispatch();
+    if ("value" in reply) item.future.setResult(reply.value);
+    else {
+      void this.#rebuild(reply.error).then((e) => item.future.setException(e));
+    }
+  }
+
+  /** The worker is free again: the call last sent awaits, or returned. */
+  #learn(slot: Slot, item: WorkItem, awaits: boolean): void {
+    slot.busyWith = undefined;
+    if (!awaits) return void this.#awaiting.delete(item.name);
+    const ms = performance.now() - slot.busySince;
+    this.#awaitMs = this.#awaitMs ? 0.8 * this.#awaitMs + 0.2 * ms : ms;
+  }
+
+  /** The worker has loaded its module and run the initializer, or the initializer threw. */
+  #started(slot: Slot, reply: Outcome): void {
+    if ("error" in reply) {
+      return void this.#rebuild(reply.error).then((exc) =>
         this.#breakPool(this.#initializerFailed(exc))
       );
     }
-    this.#callsDone += 1;
-    this.#callMsTotal += outcome.ms;
-    const { future } = slot.held.shift()!;
-    if (!slot.held.length) this.#idleAgain(slot);
+    this.#anyStarted = slot.started = true;
+    slot.busySince = performance.now(); // its first call runs from now
     this.#dispatch();
-    if ("value" in outcome) future.setResult(outcome.value);
-    else {
-      void this.#rebuild(outcome.error).then((e) => future.setException(e));
-    }
   }
 
-  /** A worker that holds no call is idle, or stops if it has run its most calls. */
+  /** A worker that carries no call lets the program end, or stops if it has run its most calls. */
   #idleAgain(slot: Slot): void {
-    this.#busy.delete(slot);
+    slot.link.keepAlive(false);
     if (slot.sent >= this.#maxCalls) this.#stop(slot);
-    else this.#idle.push(slot);
   }
 
   #stop(slot: Slot): void {
@@ -373,27 +495,27 @@ export abstract class WorkerPool extends Executor {
   /** A worker ended unasked: its calls fail; the pool breaks if deaths do, or no worker ever answered (the next would fail alike). */
   #died(slot: Slot, how: string): void {
     if (!this.#live.delete(slot)) return; // stopped or killed by the pool
-    this.#busy.delete(slot);
-    const idle = this.#idle.indexOf(slot);
-    if (idle >= 0) this.#idle.splice(idle, 1);
     slot.link.kill();
-    const [item, ...held] = slot.held;
-    const during = item ? ` while it ran ${item.name}()` : "";
-    if (this.deathBreaksPool || this.#callsDone === 0) {
-      this.#queue.unshift(...slot.held);
-      this.#breakPool(
+    const carried = [...slot.calls.values()];
+    const names = carried.map((item) => `${item.name}()`).join(", ");
+    const during = names ? ` while it ran ${names}` : "";
+    if (this.deathBreaksPool || !this.#anyStarted) {
+      this.#ready.unshift(...carried); // for #breakPool to fail
+      return this.#breakPool(
         this.brokenError(`${how}${during}; the pool is not usable anymore`),
       );
-    } else {
-      item?.future.setException(this.brokenError(`${how}${during}`));
-      this.#queue.unshift(...held);
-      this.#dispatch();
     }
+    this.#carried -= carried.length;
+    this.#running -= carried.length;
+    for (const { future } of carried) {
+      future.setException(this.brokenError(`${how}${during}`));
+    }
+    this.#dispatch();
   }
 
   #initializerFailed(exc: unknown): BrokenExecutor {
     return this.brokenError(
-      `the initializer ${this.#init?.name}() failed: ${
+      `the initializer ${this.#init.name}() failed: ${
         (exc as Error).message
       }; the pool is not usable anymore`,
       { cause: exc },
@@ -404,27 +526,47 @@ export abstract class WorkerPool extends Executor {
   #breakPool(error: BrokenExecutor, signal?: EndSignal): void {
     this.#broken ??= error;
     clearTimeout(this.#growing);
-    const held = [...this.#live].flatMap((slot) => slot.held);
-    for (const item of [...held, ...this.#queue.splice(0)]) {
+    const carried = [...this.#live].flatMap((slot) => [...slot.calls.values()]);
+    const waiting = [...this.#ready.splice(0), ...this.#queue.splice(0)];
+    for (const item of [...carried, ...waiting]) {
       item.future.setException(this.#broken);
     }
     for (const slot of this.#live) slot.link.kill(signal);
     this.#live.clear();
-    this.#busy.clear();
-    this.#idle.length = 0;
+    this.#running = this.#carried = 0;
   }
 
   /** The error of a call, of its class again: the module's export, or one of `errorClasses`. */
   async #rebuild(fields: ErrorFields): Promise<Error> {
-    this.#classes ??= import(this.module).catch(() => ({})).then(
-      (exports) => ({ ...exports, ...this.#errorClasses }),
-    );
-    return rebuildError(fields, await this.#classes);
+    this.#loadExports();
+    await this.#loading;
+    return rebuildError(fields, { ...this.#exports, ...this.#errorClasses });
   }
+}
+
+/**
+ * Sends `call` over `link`, after a trial clone of its arguments: what
+ * cannot cross fails as a `DataCloneError` in either pool (a child's channel
+ * would send it as garbage).
+ */
+function send(link: WorkerLink, call: Call): void {
+  structuredClone(call.args);
+  link.send(call);
 }
 
 /** The name a worker finds `fn` by among its module's exports. */
 function exportedName(fn: (...args: never[]) => unknown): string {
   if (!fn.name) throw new TypeError("submit needs a named, exported function");
   return fn.name;
+}
+
+/** Why a call cannot run: its module exports no such function, or another of that name. */
+function notExported(module: string, name: string, found: unknown): TypeError {
+  if (typeof found !== "function") {
+    return new TypeError(`${module} exports no function ${name}`);
+  }
+  return new TypeError(
+    `${name} is not the function that ${module} exports under that name: ` +
+      "a pool runs only the module's own exports",
+  );
 }

@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { BrokenExecutor } from "./base.ts";
-import type { Call, Outcome } from "./call.ts";
+import type { Call, Reply } from "./call.ts";
 import {
   type PoolOptions,
   type WorkerEvents,
@@ -45,20 +45,24 @@ export interface ProcessPoolOptions extends PoolOptions {
 }
 
 /**
- * Runs functions exported by one module on a pool of at most `maxWorkers`
- * `deno` child processes, one call per child at a time, as Python's
- * `ProcessPoolExecutor`. A child is started when a call waits and none is
- * idle, and serves call after call until `shutdown`. Starting children
+ * Runs functions exported by one module, at most `maxWorkers` calls at
+ * once, on as few `deno` child processes as keep them going, as Python's
+ * `ProcessPoolExecutor`. A child carries many calls while they await, and
+ * serves call after call until `shutdown`. Starting children
  * needs `--allow-run` and `--allow-env`; each child gets the permissions
  * this process has whole.
  *
- * @example Two calls in two processes
+ * @example Results in submission order
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProcessPoolExecutor } from "../futures.ts";
- * import { sleep } from "../tests/fixtures/tasks.ts";
+ * import { sleep } from "./example_tasks.ts";
  *
- * await using executor = new ProcessPoolExecutor(2, import.meta.resolve("../tests/fixtures/tasks.ts"));
- * for await (const ms of executor.map(sleep, [20, 10])) console.log(ms); // 20, 10
+ * const tasks = import.meta.resolve("./example_tasks.ts");
+ * await using executor = new ProcessPoolExecutor(2, tasks);
+ * const results = [];
+ * for await (const ms of executor.map(sleep, [20, 10])) results.push(ms);
+ * assert.deepEqual(results, [20, 10]);
  * ```
  */
 export class ProcessPoolExecutor extends WorkerPool {
@@ -70,8 +74,8 @@ export class ProcessPoolExecutor extends WorkerPool {
   /**
    * A pool that runs the exports of `module` in child processes.
    *
-   * @param maxWorkers the most children it starts; by default, as in Python,
-   * the number of CPUs.
+   * @param maxWorkers the most calls at once, and so children; by default,
+   * as in Python, the number of CPUs.
    * @param module the URL of the module whose exported functions it runs.
    * @param options `initializer` (exported by `module`) and `initargs`,
    * run once in each child before its first call; `maxTasksPerChild`;
@@ -116,18 +120,20 @@ export class ProcessPoolExecutor extends WorkerPool {
     return this.endWorkers("SIGKILL", "killWorkers() was called");
   }
 
-  /** A `deno run` of `process_child.ts`, with the calls sent before it started kept for it. */
+  /**
+   * A `deno run` of `process_child.ts`, with the calls sent before it
+   * started kept for it.
+   *
+   * @ignore
+   */
   protected startWorker({ reply, died }: WorkerEvents): WorkerLink {
     const exited = Promise.withResolvers<void>();
     const waiting: Call[] = [];
     let child: ChildProcess | undefined;
-    let running = 0;
+    let alive = false;
     const send = (call: Call) => {
-      // The channel sends what it cannot clone as garbage, so try first.
-      structuredClone(call.args);
-      if (!call.init) running += 1;
-      if (child) write(child, call);
-      else waiting.push(call);
+      if (child?.pid !== undefined) child.send(call);
+      else waiting.push(call); // until it has started, or failed to
     };
     let stopped = false;
     void this.#spawn.then((spawn) => {
@@ -145,13 +151,10 @@ export class ProcessPoolExecutor extends WorkerPool {
         );
         exited.resolve();
       });
-      child.on("message", (outcome: Outcome) => {
-        if (!outcome.init && --running === 0) setRef(child!, false);
-        reply(outcome);
-      });
+      child.on("message", (data: Reply) => reply(data));
       if (child.pid === undefined) return;
-      for (const call of waiting.splice(0)) write(child, call);
-      if (!running) setRef(child, false);
+      for (const call of waiting.splice(0)) child.send(call);
+      setRef(child, alive);
     });
     const end = (how: (child: ChildProcess) => void) => {
       stopped = true;
@@ -161,6 +164,10 @@ export class ProcessPoolExecutor extends WorkerPool {
     };
     return {
       send,
+      keepAlive: (on) => {
+        alive = on;
+        if (child?.pid !== undefined && !stopped) setRef(child, on);
+      },
       stop: () => end((child) => child.disconnect()),
       kill: (signal) => end((child) => child.kill(signal)),
       exited: exited.promise,
@@ -174,12 +181,6 @@ export class ProcessPoolExecutor extends WorkerPool {
   ): BrokenProcessPool {
     return new BrokenProcessPool(message, options);
   }
-}
-
-/** Sends `call` to `child`, which keeps this process alive until it answers. */
-function write(child: ChildProcess, call: Call): void {
-  setRef(child, true);
-  child.send(call);
 }
 
 /** Spawns a child that serves `module`, with this process's permissions. */
@@ -205,21 +206,33 @@ function spawnChild(
 
 /**
  * `--allow-*` for each permission this process has whole, and no other; and
- * when it may read only some paths, the folders of `modules` among them, for
- * the child to load its code.
+ * when it may read only some paths, the widest readable folders above
+ * `modules`, for the child to load its code: a module in a subfolder
+ * (`crypto/`) imports from the folders above it.
  */
 function permissionFlags(modules: string[]): string[] {
-  const granted = (descriptor: Deno.PermissionDescriptor) =>
-    Deno.permissions.querySync(descriptor).state === "granted";
   const flags = PERMISSIONS.filter((name) => granted({ name }))
     .map((name) => `--allow-${name}`);
   if (flags.includes("--allow-read")) return flags;
   const folders = modules.map((module) => new URL(".", module))
     .filter((folder) => folder.protocol === "file:")
-    .map((folder) => decodeURIComponent(folder.pathname))
-    .filter((path) => granted({ name: "read", path }));
+    .filter((folder) => granted({ name: "read", path: folder }))
+    .map(widestReadable);
   if (folders.length) flags.push(`--allow-read=${folders.join(",")}`);
   return flags;
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
+}
+
+/** The path of the highest folder above `folder`, itself included, that this process may read. */
+function widestReadable(folder: URL): string {
+  let up = new URL("../", folder);
+  while (up.href !== folder.href && granted({ name: "read", path: up })) {
+    [folder, up] = [up, new URL("../", up)];
+  }
+  return decodeURIComponent(folder.pathname);
 }
 
 /** Whether `child` (and its IPC channel) keeps this process alive. */

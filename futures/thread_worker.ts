@@ -1,17 +1,15 @@
 /**
  * The body of every `ThreadPoolExecutor` Worker: it serves the calls of the
- * module that the Worker is named after (see `serveCalls`), posting back
- * each outcome.
+ * module named in its `workerData` (see `serveCalls`), posting back each
+ * reply.
  *
  * @module
  */
+import { parentPort, workerData } from "node:worker_threads";
 import { serveCalls } from "./call.ts";
 
-if (import.meta.main) {
-  const worker = self as unknown as Worker & { name: string };
-  const serve = serveCalls(
-    worker.name,
-    (outcome) => worker.postMessage(outcome),
-  );
-  worker.onmessage = ({ data }) => void serve(data);
+if (import.meta.main && parentPort) {
+  const port = parentPort;
+  const serve = serveCalls(workerData, (reply) => port.postMessage(reply));
+  port.on("message", serve);
 }

@@ -1,9 +1,10 @@
 /**
  * Tests of what only `ThreadPoolExecutor` does, as CPython's
- * `test_thread_pool`: its Workers start one at a time and only when they pay
- * off, each runs one call at a time, a Worker that dies is replaced, Workers
- * that cannot start break the pool, and the core's `SHORT_CALL_MS` rule
- * seen on Workers. The contract both pools share is in futures_test.ts.
+ * `test_thread_pool`: its Workers start only when calls block, a Worker that
+ * dies is replaced, Workers that cannot start break the pool, and Ctrl-C
+ * ends a download script with hundreds of calls in flight. The contract both
+ * pools share is in futures_test.ts, how Workers carry calls in
+ * futures/pool_test.ts.
  *
  * @module
  */
@@ -11,23 +12,22 @@
 import assert from "node:assert/strict";
 import { asCompleted, Future, ThreadPoolExecutor } from "../futures.ts";
 import {
-  crash,
-  exclusive,
+  block,
   fail,
   identity,
   sleep,
   threadId,
   throwLater,
 } from "./fixtures/tasks.ts";
-import { delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
+import { delay, FUTURES, TASKS } from "./fixtures/pools.ts";
 import { denoCommand } from "../tools/process.ts";
-
-/** Times a few quick calls, after which the pool judges calls short and its Workers hold their next one. */
-async function warmUp(executor: ThreadPoolExecutor): Promise<void> {
-  for (const i of [1, 2, 3]) {
-    assert.equal(await executor.submit(identity, i).result(), i);
-  }
-}
+import {
+  listDir,
+  LOCALHOST,
+  scriptCommand,
+  tempDir,
+} from "../tools/harness.ts";
+import { startServer } from "../slow_server.ts";
 
 Deno.test("asCompleted mixes two executors and plain promises, each once, by identity", async () => {
   await using one = new ThreadPoolExecutor(2, TASKS);
@@ -95,47 +95,13 @@ Deno.test("lazy creation: trivial tasks need few Workers", async () => {
   assert.ok(executor.workersCreated < 30, `${executor.workersCreated}`);
 });
 
-Deno.test("lazy creation: slow tasks make the pool grow", async () => {
-  await using executor = new ThreadPoolExecutor(8, TASKS);
-  const futures = Array.from(
-    { length: 40 },
-    () => executor.submit(sleep, 300),
-  );
-  for (const future of futures) assert.equal(await future.result(), 300);
-  assert.ok(executor.workersCreated > 1, `${executor.workersCreated}`);
-  assert.ok(executor.workersCreated <= 8, `${executor.workersCreated}`);
-});
-
-Deno.test("one task per Worker at a time, also for short tasks", async () => {
-  await using executor = new ThreadPoolExecutor(2, TASKS);
-  // Short tasks: each Worker is handed its next task while it runs one.
-  assert.equal((await executor.submit(exclusive, 1).result()).peak, 1);
-  const futures = Array.from(
-    { length: 60 },
-    () => executor.submit(exclusive, 5),
-  );
-  for (const future of futures) {
-    const { id, peak } = await future.result();
-    assert.equal(peak, 1, `Worker ${id} ran ${peak} tasks at once`);
-  }
-});
-
-Deno.test("one task per Worker at a time", async () => {
+Deno.test("calls that block make the pool grow, up to maxWorkers", async () => {
   await using executor = new ThreadPoolExecutor(4, TASKS);
-  const futures = Array.from(
-    { length: 30 },
-    () => executor.submit(exclusive, 60),
-  );
-  const tasksPerWorker = new Map<string, number>();
-  for (const future of futures) {
-    const { id, peak } = await future.result();
-    assert.equal(peak, 1, `Worker ${id} ran ${peak} tasks at once`);
-    tasksPerWorker.set(id, (tasksPerWorker.get(id) ?? 0) + 1);
-  }
-  assert.ok(tasksPerWorker.size <= 4);
-  assert.equal(tasksPerWorker.size, executor.workersCreated);
-  // and the Workers are not this thread
-  assert.ok(!tasksPerWorker.has(threadId()));
+  const futures = Array.from({ length: 8 }, () => executor.submit(block, 300));
+  const ids = new Set(await Promise.all(futures.map((f) => f.result())));
+  assert.ok(ids.size > 1, `${ids.size}`);
+  assert.ok(executor.workersCreated <= 4, `${executor.workersCreated}`);
+  assert.ok(!ids.has(threadId())); // and the Workers are not this thread
 });
 
 Deno.test("a script with `await using executor` exits by itself", async () => {
@@ -196,22 +162,6 @@ Deno.test({
   },
 });
 
-// Short tasks: a Worker holds its next task while it runs one. If it dies,
-// the running task fails and the one it held runs on a new Worker.
-Deno.test({
-  name: "a Worker that dies holding a task: the held task runs elsewhere",
-  async fn() {
-    await using executor = new ThreadPoolExecutor(1, TASKS);
-    await warmUp(executor);
-    const crashing = executor.submit(crash, 100);
-    const held = executor.submit(identity, "held");
-    const exc = await errorOf(crashing);
-    assert.match(exc.message, /crashed after 100 ms/);
-    assert.equal(await held.result(), "held");
-    assert.equal(executor.workersCreated, 2);
-  },
-});
-
 Deno.test("Workers that cannot start break the pool: BrokenThreadPool, once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "futures_test_" });
   try {
@@ -248,4 +198,28 @@ try {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Ctrl-C with 600 downloads in flight on at most two Workers: every call aborted, the report, exit 130", async () => {
+  // The server would hold each response 30 s: ending sooner means the calls were aborted.
+  await using server = await startServer({ ...LOCALHOST, delay: 30 });
+  await using dir = await tempDir();
+  const args = ["-s", server.url, "-e", "-m", "1000", "-v"];
+  const child = scriptCommand("threadpool", args, dir.path).spawn();
+  const output = child.output();
+  const deadline = Date.now() + 60_000;
+  while (server.peak() < 600 && Date.now() < deadline) await delay(50);
+  assert.ok(server.peak() >= 600, `only ${server.peak()} requests at once`);
+  const interrupted = Date.now();
+  child.kill("SIGINT");
+  const { code, stdout } = await output;
+  const text = new TextDecoder().decode(stdout);
+  assert.equal(code, 130, text);
+  assert.ok(Date.now() - interrupted < 25_000, "waited for the server");
+  const workers = /The pool created (\d+) Workers?; at most (\d+) downloads/
+    .exec(text);
+  assert.ok(workers, text);
+  assert.ok(Number(workers[1]) <= 2, workers[0]);
+  assert.ok(Number(workers[2]) >= 600, workers[0]);
+  assert.deepEqual(await listDir(`${dir.path}/downloads`).catch(() => []), []);
 });
