@@ -111,7 +111,7 @@ Deno.test("flags.ts and its kin: -h prints the help of one -s option and exits 0
     );
     assert.match(
       stdout,
-      /-s, --server LABEL +Server to hit; one of DELAY, ERROR, LOCAL, REMOTE, or\n\s+a base URL \(default=LOCAL\)\n/,
+      /\n {2}-s, --server LABEL +Server to hit; one of DELAY, ERROR, LOCAL, REMOTE, or a\n\s+base URL \(default=LOCAL\)\n/,
     );
     assert.match(stdout, /-h, --help +show this help message and exit/);
     // What each script does: flags_threadpool_ac.ts only the first 5.
