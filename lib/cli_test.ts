@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { argumentParser, int, positiveInt } from "./cli.ts";
 import { denoCommand, lines, repoPath, tempDir } from "../tools/harness.ts";
 
+const CLI = new URL("./cli.ts", import.meta.url).href;
+
 /** A parser like the bench's: options that share prefixes, a type, choices. */
 async function benchLike() {
   const parser = await argumentParser({ prog: "bench.ts" });
@@ -133,4 +135,32 @@ Deno.test("-h: argparse 3.14's help on stdout, exit 0, no colour codes into a pi
   );
   assert.ok(!stdout.includes("\x1b["), "a colour code");
   assert.ok(lines(stdout).every((line) => line.length <= 78), stdout);
+});
+
+Deno.test("a type that throws a UsageError: its own words, the usage line, exit 2; prog is the script's name", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir.path}/port.ts`,
+    `import { argumentParser, UsageError } from "${CLI}";
+const parser = await argumentParser();
+const port = (text: string) => {
+  throw new UsageError(\`--port N must be a port, not '\${text}'\`);
+};
+parser.add_argument("--port", { metavar: "N", type: port });
+parser.parse_args(Deno.args);
+`,
+  );
+  const out = await denoCommand(
+    ["run", "port.ts", "--po", "99999"],
+    {
+      permissions: ["--no-prompt", "--config", repoPath("deno.json")],
+      cwd: dir.path,
+    },
+  ).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.deepEqual(lines(stderr), [
+    "*** Usage error: --port N must be a port, not '99999'",
+    "usage: port.ts [-h] [--port N]",
+  ]);
 });
