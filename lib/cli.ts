@@ -108,7 +108,8 @@ export async function argumentParser(
 
 /**
  * Python's `int` as an argparse type: its name makes argparse's message
- * `invalid int value: 'x'`.
+ * CPython's, `invalid int value: 'x'` (the port's `type: "int"` says
+ * `invalid 'int' value`).
  *
  * @param value the argument's text
  * @returns its value
