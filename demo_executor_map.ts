@@ -11,12 +11,8 @@
  * @module
  */
 import { ThreadPoolExecutor } from "./futures.ts";
-import {
-  argumentParser,
-  exitOnMissingPermission,
-  parseOrExit,
-  READ_CODE,
-} from "./lib/cli.ts";
+import { argumentParser } from "./lib/cli.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 
 /** Prints `args` as `console.log` does, after the time as `[HH:MM:SS]`. */
 export function display(...args: unknown[]): void {
@@ -50,9 +46,10 @@ export function loiter(n: number): number {
  * ```
  */
 export async function main(): Promise<void> {
-  const program = (await argumentParser()).usage("[-h]")
-    .description("Map loiter over 0..4 on 3 Workers; results in order.");
-  parseOrExit(program, Deno.args);
+  const parser = await argumentParser({
+    description: "Map loiter over 0..4 on 3 Workers; results in order.",
+  });
+  parser.parse_args(Deno.args);
   exitOnMissingPermission(READ_CODE); // what the Workers load
   display("Script starting.");
   await using executor = new ThreadPoolExecutor(3, import.meta.url);

@@ -22,11 +22,15 @@ import {
   errorMessage,
   HTTPStatusError,
 } from "./flags2_sequential.ts";
-import * as cli from "./lib/cli.ts";
+import { type ArgumentParser, argumentParser, UsageError } from "./lib/cli.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
-import { readBody } from "./lib/http.ts";
-
-const USAGE = "[-h] [-s LABEL]";
+import {
+  hintNoServer,
+  readBody,
+  resolveServer,
+  serverHelp,
+} from "./lib/http.ts";
+import { exitOnMissingPermission } from "./lib/permissions.ts";
 
 /** The server's base URL: LOCAL until `main`, or a Worker's initializer, sets the one `-s` named. */
 let baseUrl: string = SERVERS.LOCAL;
@@ -106,9 +110,8 @@ export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,
   description = "Download the flags of the 20 most populous countries.",
 ): Promise<void> {
-  cli.exitOnMissingPermission();
-  const [label, url] = await processArgs(Deno.args, description)
-    .catch((exc) => cli.usageExit(exc, USAGE));
+  exitOnMissingPermission();
+  const [label, url] = await processArgs(Deno.args, description);
   setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
@@ -119,7 +122,7 @@ export async function main(
     console.error(
       `*** Download from ${url} failed: ${await errorMessage(exc)}`,
     );
-    await cli.hintNoServer(label, url);
+    await hintNoServer(label, url);
     Deno.exit(1);
   }
   const elapsed = (performance.now() - t0) / 1000;
@@ -127,23 +130,30 @@ export async function main(
 }
 
 /**
- * Reads `-s LABEL` or `-s URL`; `-h` prints the help and exits 0.
+ * Reads `-s LABEL` or `-s URL`; `-h` prints the help and exits 0, a bad
+ * command line the usage error and exits 2.
  *
  * @param argv the arguments after the script's name
  * @param description what the script does, for `-h`
  * @returns the label (LOCAL by default) and its base URL
- * @throws {UsageError} for a command line that makes no sense
  */
 async function processArgs(
   argv: string[],
   description: string,
 ): Promise<[string, string]> {
-  const program = (await cli.argumentParser())
-    .usage(USAGE)
-    .description(description)
-    .addOption(cli.serverOption(SERVERS, DEFAULT_SERVER));
-  const { server } = cli.parseCommandLine<{ server: string }>(program, argv);
-  return cli.resolveServer(server, SERVERS);
+  const parser: ArgumentParser = await argumentParser({ description });
+  parser.add_argument("-s", "--server", {
+    metavar: "LABEL",
+    default: DEFAULT_SERVER,
+    help: serverHelp(SERVERS, DEFAULT_SERVER),
+  });
+  const args = parser.parse_args(argv);
+  try {
+    return resolveServer(args.server, SERVERS);
+  } catch (exc) {
+    if (!(exc instanceof UsageError)) throw exc;
+    parser.error(exc.message);
+  }
 }
 
 if (import.meta.main) await main(downloadMany);

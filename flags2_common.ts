@@ -4,9 +4,16 @@
  *
  * @module
  */
-import * as cli from "./lib/cli.ts";
+import {
+  type ArgumentParser,
+  argumentParser,
+  int,
+  UsageError,
+} from "./lib/cli.ts";
 import * as files from "./lib/files.ts";
+import { hintNoServer, resolveServer, serverHelp } from "./lib/http.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
+import { exitOnMissingPermission } from "./lib/permissions.ts";
 import { startTrace } from "./lib/trace.ts";
 
 /** How one download ended: the second edition's enum (the first's `HTTPStatus`). */
@@ -51,18 +58,17 @@ export const DEFAULT_SERVER = "LOCAL";
 export const DEST_DIR = "downloads/";
 const COUNTRY_CODES_FILE = new URL("./country_codes.txt", import.meta.url);
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const USAGE =
-  "[-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [--trace FILE] [CC ...]";
 
-/** What the command line asks for, like argparse's `args`. */
+/** What the command line asks for: argparse's `args`. */
 export interface Args {
-  /** `-a` */ all?: boolean;
-  /** `-e` */ every?: boolean;
+  /** the CC arguments */ cc: string[];
+  /** `-a` */ all: boolean;
+  /** `-e` */ every: boolean;
   /** `-l` */ limit: number;
   /** `-m` */ max_req: number;
   /** `-s`'s label, upper-cased, or `CUSTOM` for a URL */ server: string;
   /** the label's URL, or `-s`'s URL */ baseUrl: string;
-  /** `-v` */ verbose?: boolean;
+  /** `-v` */ verbose: boolean;
   /** `--trace` */ trace?: string;
 }
 
@@ -75,6 +81,17 @@ export interface Args {
  */
 export function saveFlag(img: Uint8Array, filename: string): void {
   files.writeFileWhole(DEST_DIR + filename, img);
+}
+
+/**
+ * `count` followed by `noun`, with an "s" unless the count is one.
+ *
+ * @param count how many
+ * @param noun what, in the singular
+ * @returns e.g. `"1 flag"`, `"2 flags"`
+ */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /**
@@ -94,9 +111,9 @@ export function initialReport(
     ? ccList.join(", ")
     : `from ${ccList[0]} to ${ccList.at(-1)}`;
   console.log(`${serverLabel} site: ${baseUrl}`);
-  console.log(`Searching for ${cli.plural(ccList.length, "flag")}: ${ccMsg}`);
+  console.log(`Searching for ${plural(ccList.length, "flag")}: ${ccMsg}`);
   console.log(
-    `${cli.plural(actualReq, "concurrent connection")} will be used.`,
+    `${plural(actualReq, "concurrent connection")} will be used.`,
   );
 }
 
@@ -108,9 +125,9 @@ export function initialReport(
 export function finalReport(counter: Counter, startTime: number): void {
   const elapsed = (performance.now() - startTime) / 1000;
   console.log("-".repeat(20));
-  console.log(`${cli.plural(counter.OK, "flag")} downloaded.`);
+  console.log(`${plural(counter.OK, "flag")} downloaded.`);
   if (counter.NOT_FOUND) console.log(`${counter.NOT_FOUND} not found.`);
-  if (counter.ERROR) console.log(`${cli.plural(counter.ERROR, "error")}.`);
+  if (counter.ERROR) console.log(`${plural(counter.ERROR, "error")}.`);
   console.log(`Elapsed time: ${elapsed.toFixed(2)}s`);
 }
 
@@ -142,7 +159,7 @@ export async function expandCcArgs(
       } else if (/^[A-Z]{2}$/.test(cc)) {
         codes.add(cc);
       } else {
-        throw new cli.UsageError(
+        throw new UsageError(
           "each CC argument must be A to Z or AA to ZZ.",
         );
       }
@@ -152,44 +169,79 @@ export async function expandCcArgs(
 }
 
 /**
- * Parses the command line; `-h` prints the help and exits 0.
+ * Parses the command line as the book's `process_args`; `-h` prints the
+ * help and exits 0, a command line that makes no sense the usage error and
+ * exits 2.
  * @param defaultConcurReq the script's default for `-m`
  * @param argv the arguments, `Deno.args` by default
  * @returns the options and the sorted codes (the POP20 when none is named)
- * @throws {UsageError} for a command line that makes no sense
  */
 export async function processArgs(
   defaultConcurReq: number,
   argv: string[] = Deno.args,
 ): Promise<[Args, string[]]> {
-  const program = (await cli.argumentParser())
-    .usage(USAGE)
-    .description(
+  // Typed, so that the compiler knows that parser.error() exits.
+  const parser: ArgumentParser = await argumentParser({
+    description:
       "Download flags for country codes. Default: top 20 countries by population.",
-    )
-    .argument("[CC...]", "country code or 1st letter (eg. B for BA...BZ)")
-    .option("-a, --all", "get all available flags (AD to ZW)")
-    .option("-e, --every", "get flags for every possible code (AA...ZZ)")
-    .option("-l, --limit <N>", "limit to N first codes", cli.integer)
-    .option(
-      "-m, --max_req <CONCURRENT>",
-      `maximum concurrent requests (default=${defaultConcurReq})`,
-      cli.integer,
-      defaultConcurReq,
-    )
-    .addOption(cli.serverOption(SERVERS, DEFAULT_SERVER))
-    .option("-v, --verbose", "output detailed progress info")
-    .option("--trace <FILE>", "write one JSON line per request to FILE");
-  const args = cli.parseCommandLine<Args>(program, argv);
-  args.limit ??= Infinity;
+  });
+  parser.add_argument("cc", {
+    metavar: "CC",
+    nargs: "*",
+    help: "country code or 1st letter (eg. B for BA...BZ)",
+  });
+  parser.add_argument("-a", "--all", {
+    action: "store_true",
+    help: "get all available flags (AD to ZW)",
+  });
+  parser.add_argument("-e", "--every", {
+    action: "store_true",
+    help: "get flags for every possible code (AA...ZZ)",
+  });
+  parser.add_argument("-l", "--limit", {
+    metavar: "N",
+    type: int,
+    help: "limit to N first codes",
+    default: Infinity,
+  });
+  parser.add_argument("-m", "--max_req", {
+    metavar: "CONCURRENT",
+    type: int,
+    default: defaultConcurReq,
+    help: `maximum concurrent requests (default=${defaultConcurReq})`,
+  });
+  parser.add_argument("-s", "--server", {
+    metavar: "LABEL",
+    default: DEFAULT_SERVER,
+    help: serverHelp(SERVERS, DEFAULT_SERVER),
+  });
+  parser.add_argument("-v", "--verbose", {
+    action: "store_true",
+    help: "output detailed progress info",
+  });
+  parser.add_argument("--trace", {
+    metavar: "FILE",
+    help: "write one JSON line per request to FILE",
+  });
+  const args = parser.parse_args<Args>(argv);
   if (args.max_req < 1) {
-    throw new cli.UsageError("--max_req CONCURRENT must be >= 1");
+    parser.error("--max_req CONCURRENT must be >= 1");
   }
-  if (args.limit < 1) throw new cli.UsageError("--limit N must be >= 1");
-  [args.server, args.baseUrl] = cli.resolveServer(args.server, SERVERS);
-  const { every = false, all = false, limit } = args;
-  const ccList = await expandCcArgs(every, all, program.args, limit);
-  return [args, ccList.length ? ccList : POP20_CC.toSorted().slice(0, limit)];
+  if (args.limit < 1) {
+    parser.error("--limit N must be >= 1");
+  }
+  let ccList: string[];
+  try {
+    [args.server, args.baseUrl] = resolveServer(args.server, SERVERS);
+    ccList = await expandCcArgs(args.every, args.all, args.cc, args.limit);
+  } catch (exc) {
+    if (!(exc instanceof UsageError)) throw exc;
+    parser.error(exc.message);
+  }
+  if (!ccList.length) {
+    ccList = POP20_CC.toSorted().slice(0, args.limit);
+  }
+  return [args, ccList];
 }
 
 /**
@@ -216,13 +268,12 @@ export async function main(
   defaultConcurReq: number,
   maxConcurReq: number,
 ): Promise<void> {
-  cli.exitOnMissingPermission();
-  const [args, ccList] = await processArgs(defaultConcurReq)
-    .catch((exc) => cli.usageExit(exc, USAGE));
+  exitOnMissingPermission();
+  const [args, ccList] = await processArgs(defaultConcurReq);
   const actualReq = Math.min(args.max_req, maxConcurReq, ccList.length);
   initialReport(ccList, actualReq, args.server, args.baseUrl);
   const { host } = new URL(args.baseUrl);
-  cli.exitOnMissingPermission({ name: "net", host }); // else N errors.
+  exitOnMissingPermission({ name: "net", host }); // else N errors.
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
   listenForCtrlC();
@@ -230,7 +281,7 @@ export async function main(
   const counter = await downloadMany(
     ccList,
     args.baseUrl,
-    args.verbose ?? false,
+    args.verbose,
     actualReq,
   );
   const total = counter.OK + counter.NOT_FOUND + counter.ERROR;
@@ -241,7 +292,7 @@ export async function main(
   }
   finalReport(counter, t0);
   if (counter.ERROR === ccList.length) {
-    await cli.hintNoServer(args.server, args.baseUrl);
+    await hintNoServer(args.server, args.baseUrl);
   }
   // Exit now: tearing down a hundred terminated Workers takes seconds.
   Deno.exit(interrupted.aborted ? 130 : 0);

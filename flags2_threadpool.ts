@@ -11,9 +11,10 @@ import {
   DownloadStatus,
   main,
   newCounter,
+  plural,
 } from "./flags2_common.ts";
-import { exitOnMissingPermission, plural, READ_CODE } from "./lib/cli.ts";
 import { interrupted } from "./lib/interrupt.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 import { tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { downloadOne, errorMessage, startTrace } from "./flags2_sequential.ts";

@@ -16,7 +16,7 @@ import {
   show,
 } from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 /** `getFlag`'s errors, exported so that they cross back from a Worker with their class. */
 export { ConnectionError, HTTPStatusError } from "./flags2_sequential.ts";
 

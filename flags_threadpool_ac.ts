@@ -11,7 +11,7 @@
 import { getBaseUrl, main } from "./flags.ts";
 import { downloadOne, setBaseUrl } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/cli.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 
 /** Where the Workers find `downloadOne`. */
 const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");

@@ -18,7 +18,8 @@
 
 import { STATUS_CODES } from "node:http";
 import { unzipSync } from "fflate";
-import * as cli from "./lib/cli.ts";
+import { argumentParser, int, UsageError } from "./lib/cli.ts";
+import { exitOnMissingPermission } from "./lib/permissions.ts";
 
 /** Options of one flag server; every field is optional. */
 export interface ServerOptions {
@@ -340,9 +341,6 @@ export async function startServer(
 
 // ---------------------------------------------------------------- command line
 
-const USAGE = "[-h] [-p N] [-b ADDRESS] [-d SECONDS] [--delay-rate F] " +
-  "[-e F] [--seed N] [--edition {1,2}] [--vaurien] [-q]";
-
 /** An edition of the book: 1 or 2. */
 export type Edition = keyof typeof EDITION_PORTS;
 
@@ -360,24 +358,24 @@ export function bookServers(edition: Edition): [string, ServerOptions][] {
   ]);
 }
 
-/** The options of the command line, as commander parses them. */
+/** The options of the command line, as argparse parses them. */
 interface CliOptions {
   port?: number;
   bind: string;
   delay?: number | [number, number];
-  delayRate?: number;
-  errorRate?: number;
+  delay_rate?: number;
+  error_rate?: number;
   seed?: number;
   edition: `${Edition}`;
-  vaurien?: boolean;
-  quiet?: boolean;
+  vaurien: boolean;
+  quiet: boolean;
 }
 
 /** Parses `-p N`. */
 function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) {
-    throw new cli.UsageError("--port N must be an integer from 0 to 65535");
+    throw new UsageError("--port N must be an integer from 0 to 65535");
   }
   return port;
 }
@@ -387,7 +385,7 @@ function parseDelay(text: string): number | [number, number] {
   const match = /^(\d*\.?\d+)(?:-(\d*\.?\d+))?$/.exec(text);
   const [min, max] = [Number(match?.[1]), Number(match?.[2] ?? match?.[1])];
   if (!match || !(min <= max)) {
-    throw new cli.UsageError(
+    throw new UsageError(
       "--delay SECONDS must be like 0.5, or a range MIN-MAX like 0.5-5",
     );
   }
@@ -399,56 +397,72 @@ function rateParser(name: string): (text: string) => number {
   return (text) => {
     const rate = Number(text);
     if (text.trim() === "" || !(rate >= 0 && rate <= 1)) {
-      throw new cli.UsageError(`${name} F must be a number from 0 to 1`);
+      throw new UsageError(`${name} F must be a number from 0 to 1`);
     }
     return rate;
   };
 }
 
-/** The command line parser. */
-async function buildCommand(): Promise<cli.Command> {
-  return (await cli.argumentParser())
-    .usage(USAGE)
-    .description(
+/**
+ * Parses the arguments; exits 0 after --help, 2 on a usage error.
+ *
+ * @param argv the arguments after the script's name
+ * @returns the options
+ */
+async function parseArgs(argv: string[]): Promise<CliOptions> {
+  const parser = await argumentParser({
+    description:
       "Serve flags.zip as the book's test servers: LOCAL on 8001, DELAY on " +
-        "8002 (every response 0.5 s late) and ERROR on 8003 (a quarter of the " +
-        "requests answered 418, half of the responses 0.5 s late); or as one " +
-        "server when -p, -d, --delay-rate or -e is given.",
-    )
-    .option(
-      "-p, --port <N>",
-      "one server on port N (0: a free port)",
-      parsePort,
-    )
-    .option("-b, --bind <ADDRESS>", "bind address", "localhost")
-    .option(
-      "-d, --delay <SECONDS>",
-      "delay before each response: 0.5, or a range 0.5-5",
-      parseDelay,
-    )
-    .option(
-      "--delay-rate <F>",
-      "fraction of the responses delayed (default: 1)",
-      rateParser("--delay-rate"),
-    )
-    .option(
-      "-e, --error-rate <F>",
-      "fraction of the requests answered with an error, 418 I'm a Teapot " +
-        "(default: 0)",
-      rateParser("--error-rate"),
-    )
-    .option("--seed <N>", "seed of the random delays and errors", cli.integer)
-    .option(
-      "--edition <{1,2}>",
-      "the ports of the book's first edition (8001-8003) or second (8000-8002)",
-      cli.choice("1", "2"),
-      "1",
-    )
-    .option(
-      "--vaurien",
-      "errors as the first edition's Vaurien proxy: 500 to 504, not 418",
-    )
-    .option("-q, --quiet", "no log line per request");
+      "8002 (every response 0.5 s late) and ERROR on 8003 (a quarter of the " +
+      "requests answered 418, half of the responses 0.5 s late); or as one " +
+      "server when -p, -d, --delay-rate or -e is given.",
+  });
+  parser.add_argument("-p", "--port", {
+    metavar: "N",
+    type: parsePort,
+    help: "one server on port N (0: a free port)",
+  });
+  parser.add_argument("-b", "--bind", {
+    metavar: "ADDRESS",
+    default: "localhost",
+    help: "bind address (default: %(default)s)",
+  });
+  parser.add_argument("-d", "--delay", {
+    metavar: "SECONDS",
+    type: parseDelay,
+    help: "delay before each response: 0.5, or a range 0.5-5",
+  });
+  parser.add_argument("--delay-rate", {
+    metavar: "F",
+    type: rateParser("--delay-rate"),
+    help: "fraction of the responses delayed (default: 1)",
+  });
+  parser.add_argument("-e", "--error-rate", {
+    metavar: "F",
+    type: rateParser("--error-rate"),
+    help: "fraction of the requests answered with an error, 418 I'm a " +
+      "Teapot (default: 0)",
+  });
+  parser.add_argument("--seed", {
+    metavar: "N",
+    type: int,
+    help: "seed of the random delays and errors",
+  });
+  parser.add_argument("--edition", {
+    choices: ["1", "2"],
+    default: "1",
+    help: "the ports of the book's first edition (8001-8003) or second " +
+      "(8000-8002) (default: %(default)s)",
+  });
+  parser.add_argument("--vaurien", {
+    action: "store_true",
+    help: "errors as the first edition's Vaurien proxy: 500 to 504, not 418",
+  });
+  parser.add_argument("-q", "--quiet", {
+    action: "store_true",
+    help: "no log line per request",
+  });
+  return parser.parse_args<CliOptions>(argv);
 }
 
 /** The labelled servers the command line asks for. */
@@ -459,7 +473,8 @@ function plan(options: CliOptions): [string, ServerOptions][] {
     quiet: options.quiet,
     errorStatuses: options.vaurien ? VAURIEN : TEAPOT,
   };
-  const { port, delay, delayRate, errorRate } = options;
+  const { port, delay } = options;
+  const [delayRate, errorRate] = [options.delay_rate, options.error_rate];
   const single = [port, delay, delayRate, errorRate].some((value) =>
     value !== undefined
   );
@@ -495,19 +510,10 @@ async function startAll(
   return started;
 }
 
-/** Parses the arguments; exits 0 after --help, 2 on a usage error. */
-async function parseCommandLine(args: string[]): Promise<CliOptions> {
-  try {
-    return cli.parseCommandLine<CliOptions>(await buildCommand(), args);
-  } catch (error) {
-    cli.usageExit(error, USAGE);
-  }
-}
-
 /** Runs the servers until Ctrl-C. */
 async function main(args: string[]): Promise<void> {
-  cli.exitOnMissingPermission();
-  const options = await parseCommandLine(args);
+  exitOnMissingPermission();
+  const options = await parseArgs(args);
   let servers: [string, FlagServer][];
   try {
     servers = await startAll(plan(options));

@@ -14,7 +14,7 @@
  */
 
 import { asCompleted, ThreadPoolExecutor } from "../futures.ts";
-import { argumentParser, parseOrExit, positiveInteger } from "../lib/cli.ts";
+import { argumentParser, positiveInt } from "../lib/cli.ts";
 import { PRESETS } from "../slow_server.ts";
 import type { Report } from "../tools/report.ts";
 import { sleep } from "./floor_tasks.ts";
@@ -34,15 +34,23 @@ export interface FloorReport extends Report {
 
 /** Submits the sleeps to the pool, counts them as they complete, prints the report. */
 async function main(args: string[]): Promise<void> {
-  const program = (await argumentParser("bench/floor.ts"))
-    .usage("[-h] [-m N] [-n N]")
-    .description("Time the threadpool's pool alone: tasks that only sleep.")
-    .option("-m, --max_req <N>", "most Workers", positiveInteger, 30)
-    .option("-n, --tasks <N>", "tasks", positiveInteger, 26 * 26);
-  const { max_req, tasks } = parseOrExit<{ max_req: number; tasks: number }>(
-    program,
-    args,
-  );
+  const parser = await argumentParser({
+    prog: "bench/floor.ts",
+    description: "Time the threadpool's pool alone: tasks that only sleep.",
+  });
+  parser.add_argument("-m", "--max_req", {
+    metavar: "N",
+    type: positiveInt,
+    default: 30,
+    help: "most Workers (default: %(default)s)",
+  });
+  parser.add_argument("-n", "--tasks", {
+    metavar: "N",
+    type: positiveInt,
+    default: 26 * 26,
+    help: "tasks (default: %(default)s)",
+  });
+  const { max_req, tasks } = parser.parse_args(args);
   // As the scripts do: no more Workers than tasks, nor than their maximum.
   const maxWorkers = Math.min(max_req, MAX_WORKERS, tasks);
   const t0 = performance.now();

@@ -25,7 +25,7 @@
  */
 
 import { dirname } from "node:path";
-import * as cli from "../lib/cli.ts";
+import { argumentParser, positiveInt } from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile } from "../tools/files.ts";
 import { loadBook } from "./book.ts";
@@ -65,34 +65,49 @@ interface Options {
 /** Parses the command line as the scripts do; a usage error exits 2. */
 async function parseOptions(args: string[]): Promise<Options> {
   const names = SCENARIOS.map((s) => s.id);
-  const scenario = cli.choice(...new Set([...names, "delay", "error", "cpu"]));
-  const program = (await cli.argumentParser("bench/main.ts"))
-    .usage(
-      "[-h] [--scenario NAME] [--repeat N] [--quick] [--book DIR] " +
-        "[--python PATH] [--json FILE] [--svg FILE]",
-    )
-    .description("Time the three flag downloaders against LOCAL, DELAY, ERROR.")
-    .option(
-      "--scenario <NAME>",
-      `run only this scenario (repeatable): ${names.join(", ")}, or local, ` +
-        "delay, error, or cpu",
-      (name: string, all: string[] = []) => [
-        ...all,
-        scenario(name.toLowerCase()),
-      ],
-    )
-    .option("--repeat <N>", "runs per row (default 3)", cli.positiveInteger)
-    .option("--quick", "one run of a quick subset")
-    .option(
-      "--book <DIR>",
-      "also run the book's scripts of DIR, 17-futures/countries or " +
-        "20-executors/getflags of a checkout, and its CPU scripts beside it " +
-        "(binds the edition's fixed ports while they run)",
-    )
-    .option("--python <PATH>", "the Python of --book", "python3")
-    .option("--json <FILE>", "results as JSON", "bench-results/bench.json")
-    .option("--svg <FILE>", "chart as SVG", "bench-results/bench.svg");
-  return cli.parseOrExit<Options>(program, args);
+  const parser = await argumentParser({
+    prog: "bench/main.ts",
+    description: "Time the three flag downloaders against LOCAL, DELAY, ERROR.",
+  });
+  parser.add_argument("--scenario", {
+    metavar: "NAME",
+    action: "append",
+    type: (name: string) => name.toLowerCase(),
+    choices: [...new Set([...names, "delay", "error", "cpu"])],
+    help: `run only this scenario (repeatable): ${names.join(", ")}, or ` +
+      "local, delay, error, or cpu",
+  });
+  parser.add_argument("--repeat", {
+    metavar: "N",
+    type: positiveInt,
+    help: "runs per row (default 3)",
+  });
+  parser.add_argument("--quick", {
+    action: "store_true",
+    help: "one run of a quick subset",
+  });
+  parser.add_argument("--book", {
+    metavar: "DIR",
+    help: "also run the book's scripts of DIR, 17-futures/countries or " +
+      "20-executors/getflags of a checkout, and its CPU scripts beside it " +
+      "(binds the edition's fixed ports while they run)",
+  });
+  parser.add_argument("--python", {
+    metavar: "PATH",
+    default: "python3",
+    help: "the Python of --book (default: %(default)s)",
+  });
+  parser.add_argument("--json", {
+    metavar: "FILE",
+    default: "bench-results/bench.json",
+    help: "results as JSON (default: %(default)s)",
+  });
+  parser.add_argument("--svg", {
+    metavar: "FILE",
+    default: "bench-results/bench.svg",
+    help: "chart as SVG (default: %(default)s)",
+  });
+  return parser.parse_args<Options>(args);
 }
 
 /** A script of ours that fails before the bench has timed anything. */

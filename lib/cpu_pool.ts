@@ -8,7 +8,7 @@
  * pools are measured against, and `--scale N` makes each job N times
  * bigger, as Deno runs the book's jobs much faster than CPython.
  *
- * Workers load the scripts, and so this module: commander is imported
+ * Workers load the scripts, and so this module: argparse is imported
  * only when a command line is parsed (by `lib/cli.ts`).
  *
  * @module
@@ -20,15 +20,8 @@ import {
   ProcessPoolExecutor,
   ThreadPoolExecutor,
 } from "../futures.ts";
-import {
-  argumentParser,
-  exitOnMissingPermission,
-  integer,
-  parseCommandLine,
-  READ_CODE,
-  UsageError,
-  usageExit,
-} from "./cli.ts";
+import { argumentParser, int, positiveInt } from "./cli.ts";
+import { exitOnMissingPermission, READ_CODE } from "./permissions.ts";
 
 /** Where the jobs run: `deno` subprocesses, Workers, or the main thread alone. */
 export type PoolKind = "process" | "thread" | "main";
@@ -119,54 +112,42 @@ export async function parseArgs(
   argv: string[],
   commandLine: CommandLine = CRYPTO,
 ): Promise<PoolOptions> {
-  const scale = commandLine.scale ? " [--scale N]" : "";
-  const usage = `[-h] [--threads | --plain]${scale} [WORKERS]`;
-  const options = await parsePoolOptions(argv, usage, commandLine)
-    .catch((exc) => usageExit(exc, usage));
-  exitOnMissingPermission(...poolNeeds(options.pool));
-  return options;
-}
-
-/** The pool options of `argv`, or a `UsageError`. */
-async function parsePoolOptions(
-  argv: string[],
-  usage: string,
-  commandLine: CommandLine,
-): Promise<PoolOptions> {
-  const program = (await argumentParser())
-    .usage(usage)
-    .description(commandLine.description)
-    .argument("[WORKERS]", "the most workers to start (default: the CPUs)")
-    .option("--threads", "run the jobs on Workers instead of processes")
-    .option("--plain", "run the jobs one by one on the main thread");
+  const parser = await argumentParser({
+    description: commandLine.description,
+  });
+  parser.add_argument("workers", {
+    metavar: "WORKERS",
+    nargs: "?",
+    type: positiveInt,
+    help: "the most workers to start (default: the CPUs)",
+  });
+  const where = parser.add_mutually_exclusive_group();
+  where.add_argument("--threads", {
+    action: "store_true",
+    help: "run the jobs on Workers instead of processes",
+  });
+  where.add_argument("--plain", {
+    action: "store_true",
+    help: "run the jobs one by one on the main thread",
+  });
   if (commandLine.scale) {
-    program.option(
-      "--scale <N>",
-      "make each job N times the book's size",
-      integer,
-      1,
-    );
+    parser.add_argument("--scale", {
+      metavar: "N",
+      type: int,
+      default: 1,
+      help: "make each job N times the book's size",
+    });
   }
-  const { threads, plain, scale = 1 } = parseCommandLine(program, argv);
-  if (scale < 1) throw new UsageError("--scale N must be >= 1");
-  const [workers] = program.args;
-  if (workers !== undefined && !/^[1-9]\d*$/.test(workers)) {
-    throw new UsageError(
-      `WORKERS must be a whole number from 1, not '${workers}'`,
-    );
+  const { workers, threads, plain, scale = 1 } = parser.parse_args(argv);
+  if (scale < 1) parser.error("--scale N must be >= 1");
+  if (plain && workers !== undefined) {
+    parser.error("--plain runs on the main thread: no WORKERS");
   }
-  if (plain) {
-    if (threads) {
-      throw new UsageError("--plain and --threads exclude each other");
-    }
-    if (workers) {
-      throw new UsageError("--plain runs on the main thread: no WORKERS");
-    }
-    return { pool: "main", workers: 0, scale };
-  }
+  const pool = plain ? "main" : threads ? "thread" : "process";
+  exitOnMissingPermission(...poolNeeds(pool));
   return {
-    pool: threads ? "thread" : "process",
-    workers: Number(workers ?? navigator.hardwareConcurrency),
+    pool,
+    workers: plain ? 0 : workers ?? navigator.hardwareConcurrency,
     scale,
   };
 }

@@ -1,10 +1,12 @@
 /**
  * What the downloaders need of HTTP beyond `fetch`: a body read up to a
  * limit, so that a broken server that answers without end cannot grow the
- * script's memory (flags are at most 36 KB).
+ * script's memory (flags are at most 36 KB); the servers that `-s` names,
+ * and a hint when the test servers are not running.
  *
  * @module
  */
+import { UsageError } from "./cli.ts";
 
 /** The most bytes a body may have: far above any flag. */
 export const MAX_BODY = 1024 * 1024;
@@ -49,4 +51,96 @@ export async function readBody(resp: Response): Promise<Uint8Array> {
     chunks.push(chunk);
   }
   return await new Blob(chunks).bytes();
+}
+
+/**
+ * The label and base URL that `-s` names: one of `servers`, in any case,
+ * or beyond the book a whole `http(s)://` URL, labelled `CUSTOM`. The
+ * environment variable `FLAGS2_{LABEL}_URL` (`FLAGS2_LOCAL_URL`...) moves a
+ * label elsewhere, when environment access is granted (it is never asked for).
+ *
+ * @param server the `-s` value
+ * @param servers the URLs by label
+ * @returns the label, upper-cased, and its URL without trailing slashes
+ * @throws {UsageError} for a label not in `servers`, or a URL that is not
+ * `http(s)://` with a host
+ */
+export function resolveServer(
+  server: string,
+  servers: Readonly<Record<string, string>>,
+): [string, string] {
+  // A scheme (`http:`, `ftp:`...) makes it a URL; labels have no colon.
+  if (/^[a-z][a-z\d+.-]*:/i.test(server)) {
+    return ["CUSTOM", httpUrl("--server URL", server)];
+  }
+  const label = server.toUpperCase();
+  if (!(label in servers)) {
+    throw new UsageError(`--server LABEL must be one of ${labels(servers)}`);
+  }
+  const variable = `FLAGS2_${label}_URL`;
+  const { state } = Deno.permissions.querySync({ name: "env", variable });
+  const moved = state === "granted" ? Deno.env.get(variable) : undefined;
+  return [label, moved ? httpUrl(variable, moved) : servers[label]];
+}
+
+/**
+ * The help of `-s LABEL`: the book's words, with the labels of `servers`,
+ * a base URL, and the default.
+ *
+ * @param servers the URLs by label
+ * @param label the default label
+ * @returns the help, for `add_argument`
+ */
+export function serverHelp(
+  servers: Readonly<Record<string, string>>,
+  label: string,
+): string {
+  return `Server to hit; one of ${
+    labels(servers)
+  }, or a base URL (default=${label})`;
+}
+
+/** The labels of `servers`, sorted, joined by commas. */
+function labels(servers: Readonly<Record<string, string>>): string {
+  return Object.keys(servers).sort().join(", ");
+}
+
+/** `value` as a base URL, without trailing slashes; a `UsageError` unless http(s) with a host. */
+function httpUrl(what: string, value: string): string {
+  const url = URL.parse(value);
+  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) {
+    throw new UsageError(
+      `${what} must be an http:// or https:// URL with a host, not '${value}'`,
+    );
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+/** The labels of the servers that `deno task serve` starts. */
+const TEST_SERVERS = ["LOCAL", "DELAY", "ERROR"];
+
+/**
+ * After a run where every download failed, says on standard error how to
+ * start the test servers if `label` is one of them and nothing accepts a
+ * connection at `baseUrl`.
+ *
+ * @param label the server's label
+ * @param baseUrl its URL
+ */
+export async function hintNoServer(
+  label: string,
+  baseUrl: string,
+): Promise<void> {
+  if (!TEST_SERVERS.includes(label)) return;
+  try {
+    const signal = AbortSignal.timeout(1000);
+    await (await fetch(baseUrl, { method: "HEAD", signal })).body?.cancel();
+  } catch (exc) {
+    // fetch's TypeError is a network error; a timeout means someone is there.
+    if (!(exc instanceof TypeError)) return;
+    console.error(
+      `*** No server at ${baseUrl}: start the test servers with ` +
+        `"deno task serve" in another terminal.`,
+    );
+  }
 }

@@ -162,7 +162,7 @@ Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", asyn
 Deno.test("bad options: the usage error and line of the flags2 scripts, exit 2, no downloads folder", async () => {
   const cases: [string[], string][] = [
     [["-x"], "unrecognized arguments: -x"],
-    [["-s"], "option '-s, --server <LABEL>' argument missing"],
+    [["-s"], "argument -s/--server: expected one argument"],
     [
       ["-s", "nowhere"],
       "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",

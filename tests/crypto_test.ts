@@ -232,19 +232,19 @@ Deno.test("least permissions: --plain none, --threads read, processes read, run 
 });
 
 const BAD_ARGS: [string[], string][] = [
-  [["x"], "WORKERS must be a whole number from 1, not 'x'"],
-  [["0"], "WORKERS must be a whole number from 1, not '0'"],
+  [["x"], "argument WORKERS: invalid positive int value: 'x'"],
+  [["0"], "argument WORKERS: invalid positive int value: '0'"],
   [["1", "2"], "unrecognized arguments: 2"],
   [["--plain", "2"], "--plain runs on the main thread: no WORKERS"],
   [
     ["--plain", "--threads"],
-    "--plain and --threads exclude each other",
+    "argument --threads: not allowed with argument --plain",
   ],
   [["--bogus"], "unrecognized arguments: --bogus"],
   [["--scale", "0"], "--scale N must be >= 1"],
   [
     ["--scale", "x"],
-    "option '--scale <N>' argument 'x' is invalid. invalid int value: 'x'",
+    "argument --scale: invalid int value: 'x'",
   ],
 ];
 

@@ -120,7 +120,7 @@ Deno.test("proc_pool.ts with no argument says a process per CPU", async () => {
 });
 
 const BAD_ARGS: [string[], string][] = [
-  [["0"], "WORKERS must be a whole number from 1, not '0'"],
+  [["0"], "argument WORKERS: invalid positive int value: '0'"],
   [["--plain", "2"], "--plain runs on the main thread: no WORKERS"],
   [["--scale", "2"], "unrecognized arguments: --scale"],
 ];

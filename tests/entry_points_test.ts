@@ -1,23 +1,14 @@
 /**
- * Tests of lib/cli.ts, the one command line of the scripts, the servers and
- * the bench: argparse's abbreviations, help and types in commander; and of
- * the one-line message of a missing permission, each script run with too
- * few permissions from a folder of its own.
+ * End-to-end tests of the scripts' entry points beyond the flags2 scripts:
+ * a missing permission said in one line, each script run with too few
+ * permissions from a folder of its own; `flags.ts` and its kin's `-h`,
+ * hint and error words; the scripts that take no argument.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { processArgs } from "../flags2_common.ts";
 import { startServer } from "../slow_server.ts";
-import {
-  argumentParser,
-  choice,
-  integer,
-  parseCommandLine,
-  positiveInteger,
-  UsageError,
-} from "../lib/cli.ts";
 import {
   decode,
   freePort,
@@ -37,126 +28,6 @@ const SIMPLE = [
   "flags_asyncio.ts",
   "flags_threadpool_ac.ts",
 ];
-
-/** A parser like the bench's: options that share prefixes, and `-h`. */
-async function benchLike() {
-  return (await argumentParser("bench.ts"))
-    .option("--delay <S>", "a delay")
-    .option("--delay-rate <F>", "a rate")
-    .option("--repeat <N>", "runs", positiveInteger, 3)
-    .option("--memory <HOW>", "how", choice("time", "proc"))
-    .option("-v, --verbose", "more");
-}
-
-/** Asserts that `fn` throws a UsageError whose message matches. */
-function assertUsageError(fn: () => unknown, message: string | RegExp) {
-  assert.throws(fn, (exc: unknown) => {
-    assert.ok(exc instanceof UsageError, `not a UsageError: ${exc}`);
-    if (typeof message === "string") assert.equal(exc.message, message);
-    else assert.match(exc.message, message);
-    return true;
-  });
-}
-
-Deno.test("a unique prefix of a long option stands for it, as argparse's allow_abbrev", async () => {
-  const [args] = await processArgs(5, ["--ser", "DELAY", "--verb", "--lim=3"]);
-  assert.equal(args.server, "DELAY");
-  assert.equal(args.verbose, true);
-  assert.equal(args.limit, 3);
-  const [more] = await processArgs(5, ["--max", "7", "--ev"]);
-  assert.equal(more.max_req, 7);
-  assert.equal(more.every, true);
-});
-
-Deno.test("an exact name wins over the longer names it begins", async () => {
-  const options = parseCommandLine(await benchLike(), ["--delay", "1"]);
-  assert.deepEqual(options, { delay: "1", repeat: 3 });
-  const rate = parseCommandLine(await benchLike(), ["--delay-r", "0.5"]);
-  assert.equal(rate.delayRate, "0.5");
-});
-
-Deno.test("an ambiguous prefix is a usage error, in argparse's words", async () => {
-  const program = await benchLike();
-  assertUsageError(
-    () => parseCommandLine(program, ["--de", "1"]),
-    "ambiguous option: --de could match --delay, --delay-rate",
-  );
-});
-
-Deno.test("an option's value and what follows -- are never expanded", async () => {
-  const program = (await benchLike()).argument("[REST...]");
-  const options = parseCommandLine(program, [
-    "--delay",
-    "--verb",
-    "--",
-    "--rep",
-  ]);
-  assert.equal(options.delay, "--verb");
-  assert.equal(options.verbose, undefined);
-  assert.deepEqual(program.args, ["--rep"]);
-});
-
-Deno.test("an unknown option or an extra argument is a usage error, in argparse's words", async () => {
-  const bench = await benchLike();
-  assertUsageError(
-    () => parseCommandLine(bench, ["--bogus"]),
-    "unrecognized arguments: --bogus",
-  );
-  assertUsageError(
-    () => parseCommandLine(bench, ["x", "--rep", "2", "y"]),
-    "unrecognized arguments: x y",
-  );
-  assertUsageError(
-    () => parseCommandLine(bench, ["--bogus", "x"]),
-    "unrecognized arguments: --bogus x",
-  );
-  // Codes are all taken: only the option is unrecognized.
-  const codes = (await benchLike()).argument("[CC...]", "codes");
-  assertUsageError(
-    () => parseCommandLine(codes, ["BR", "--bogus"]),
-    "unrecognized arguments: --bogus",
-  );
-});
-
-Deno.test("integer, positiveInteger and choice read values as argparse's types", async () => {
-  const program = await benchLike();
-  assert.equal(integer(" +4 "), 4);
-  assert.equal(integer("-3"), -3);
-  assert.equal(positiveInteger("12"), 12);
-  assertUsageError(
-    () => parseCommandLine(program, ["--repeat", "0"]),
-    /argument '0' is invalid\. must be >= 1$/,
-  );
-  assertUsageError(
-    () => parseCommandLine(program, ["--rep", "2.5"]),
-    /invalid int value: '2\.5'$/,
-  );
-  assertUsageError(
-    () => parseCommandLine(program, ["--mem", "ps"]),
-    /invalid choice: 'ps' \(choose from 'time', 'proc'\)$/,
-  );
-  const options = parseCommandLine(await benchLike(), ["--mem", "proc"]);
-  assert.equal(options.memory, "proc");
-});
-
-Deno.test("the help reads as argparse's: usage: in lower case, its titles and terms", async () => {
-  const program = (await benchLike())
-    .usage("[-h] [--repeat N]")
-    .argument("[CC...]", "codes");
-  const help = program.helpInformation();
-  assert.match(help, /^usage: bench\.ts \[-h\] \[--repeat N\]\n/);
-  assert.match(help, /\npositional arguments:\n {2}CC +codes\n/);
-  assert.match(help, /\noptions:\n/);
-  assert.match(help, /\n {2}--repeat N +runs/);
-  assert.match(help, /\n {2}-v, --verbose +more/);
-  // -h first, defaults as argparse's ArgumentDefaultsHelpFormatter: no quotes.
-  assert.match(
-    help,
-    /\noptions:\n {2}-h, --help +show this help message and exit\n/,
-  );
-  assert.match(help, /\n {2}--repeat N +runs \(default: 3\)\n/);
-  assert.doesNotMatch(help, /Usage:|Options:|<N>/);
-});
 
 /** Runs `deno run PERMISSIONS SCRIPT ARGS` from `cwd`, with no prompt. */
 async function runWith(
@@ -240,7 +111,7 @@ Deno.test("flags.ts and its kin: -h prints the help of one -s option and exits 0
     );
     assert.match(
       stdout,
-      /-s LABEL, --server LABEL +Server to hit; one of DELAY, ERROR, LOCAL, REMOTE,\s+or a base URL \(default=LOCAL\)\n/,
+      /\n {2}-s, --server LABEL +Server to hit; one of DELAY, ERROR, LOCAL, REMOTE, or a\n\s+base URL \(default=LOCAL\)\n/,
     );
     assert.match(stdout, /-h, --help +show this help message and exit/);
     // What each script does: flags_threadpool_ac.ts only the first 5.

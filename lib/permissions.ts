@@ -1,0 +1,73 @@
+/**
+ * A missing permission said in one line, naming the flag to add, and exit
+ * 1: never a stack trace, nor one line of Deno's own per Worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { exitOnMissingPermission, READ_CODE } from "./permissions.ts";
+ *
+ * // Granted here (the tests run with -A): it returns, and listens from now on.
+ * exitOnMissingPermission(READ_CODE);
+ * assert.equal(Deno.permissions.querySync(READ_CODE).state, "granted");
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * Read access to the folder of this code, from which Workers and child
+ * processes load their modules.
+ */
+export const READ_CODE: Deno.PermissionDescriptor = {
+  name: "read",
+  path: new URL("../", import.meta.url),
+};
+
+// Deno's own words for a missing permission end with the flag to add.
+const NEEDS_FLAG = /run again with the --allow-[a-z]+ flag/;
+let reportingPermissions = false;
+
+/**
+ * Makes a missing permission one line on standard error, naming the flag
+ * to add, and exit 1, never a stack trace: checks `needs` now, and from now
+ * on any error that escapes and says which flag it needs (Deno's
+ * `NotCapable`, a Worker that could not load its module...).
+ *
+ * @param needs permissions needed from the start, e.g. `READ_CODE` before
+ * starting Workers, which Deno would report with a line of its own each
+ */
+export function exitOnMissingPermission(
+  ...needs: Deno.PermissionDescriptor[]
+): void {
+  for (const need of needs) {
+    if (Deno.permissions.querySync(need).state === "granted") continue;
+    const what = target(need);
+    missingPermission(
+      `Requires ${need.name} access${what ? ` to "${what}"` : ""}, ` +
+        `run again with the --allow-${need.name} flag`,
+    );
+  }
+  if (reportingPermissions) return;
+  reportingPermissions = true;
+  const report = (event: Event, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!NEEDS_FLAG.test(message)) return; // anything else: Deno's report
+    event.preventDefault();
+    missingPermission(message);
+  };
+  globalThis.addEventListener("unhandledrejection", (e) => report(e, e.reason));
+  globalThis.addEventListener("error", (e) => report(e, e.error));
+}
+
+/** What `need` names, as Deno's message does: a path, a host, a variable... */
+function target(need: Deno.PermissionDescriptor): string | undefined {
+  const value = Object.entries(need).find(([key]) => key !== "name")?.[1];
+  return value instanceof URL ? decodeURIComponent(value.pathname) : value;
+}
+
+/** Prints `message` after `*** Missing permission: ` and exits 1. */
+function missingPermission(message: string): never {
+  console.error(`*** Missing permission: ${message}`);
+  Deno.exit(1);
+}

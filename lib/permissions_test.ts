@@ -1,0 +1,75 @@
+/**
+ * Tests of lib/permissions.ts, each in a small script of its own run with
+ * few permissions: a permission checked up front, and one found missing
+ * later, are one line and exit 1; anything else is left to Deno.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { decode, lines, repoPath, tempDir } from "../tools/harness.ts";
+import { denoCommand } from "../tools/process.ts";
+
+const PERMISSIONS = new URL("./permissions.ts", import.meta.url).href;
+
+/** Runs `code`, after an import of permissions.ts, with `permissions`. */
+async function runCode(code: string, permissions: string[] = []) {
+  await using dir = await tempDir();
+  const script = `${dir.path}/script.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { exitOnMissingPermission, READ_CODE } from "${PERMISSIONS}";\n` +
+      "void READ_CODE;\n" + code,
+  );
+  const out = await denoCommand(["run", script], {
+    permissions: ["--no-prompt", ...permissions],
+    cwd: dir.path,
+  }).output();
+  return {
+    code: out.code,
+    stdout: decode(out.stdout),
+    stderr: decode(out.stderr),
+  };
+}
+
+Deno.test("a permission needed up front: one line naming the flag, exit 1", async () => {
+  const run = await runCode(
+    'exitOnMissingPermission(READ_CODE);\nconsole.log("ran on");',
+  );
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.stdout, "");
+  assert.deepEqual(lines(run.stderr), [
+    `*** Missing permission: Requires read access to "${repoPath("")}", ` +
+    "run again with the --allow-read flag",
+  ]);
+});
+
+Deno.test("granted, it returns and the script runs on", async () => {
+  const run = await runCode(
+    'exitOnMissingPermission(READ_CODE);\nconsole.log("ran on");',
+    [`--allow-read=${repoPath("")}`],
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, "ran on\n");
+});
+
+Deno.test("a permission found missing later, in an error that escapes: Deno's words on one line, exit 1", async () => {
+  const run = await runCode(
+    'exitOnMissingPermission();\nawait Deno.readTextFile("/etc/hostname");',
+  );
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(lines(run.stderr).length, 1, run.stderr);
+  assert.match(
+    run.stderr,
+    /^\*\*\* Missing permission: Requires read access to "\/etc\/hostname", run again with the --allow-read flag\n$/,
+  );
+});
+
+Deno.test("any other error that escapes is Deno's to report", async () => {
+  const run = await runCode(
+    'exitOnMissingPermission();\nthrow new RangeError("not a permission");',
+  );
+  assert.equal(run.code, 1);
+  assert.doesNotMatch(run.stderr, /Missing permission/);
+  assert.match(run.stderr, /RangeError: not a permission/);
+});
