@@ -9,7 +9,11 @@
  */
 import { join } from "node:path";
 import * as cli from "./lib/cli.ts";
-import * as files from "./lib/files.ts";
+import {
+  makeWritableDir,
+  writableOrExit,
+  writeFileWhole,
+} from "./lib/files.ts";
 import {
   connectionError,
   DEFAULT_SERVER,
@@ -33,7 +37,7 @@ const USAGE = "[-h] [-s LABEL]";
 
 /** Saves `img` as `downloads/{filename}`, whole or not at all; throws if it cannot. */
 export function saveFlag(img: Uint8Array, filename: string): void {
-  files.writeFileWhole(join(DEST_DIR, filename), img);
+  writeFileWhole(join(DEST_DIR, filename), img);
 }
 
 /** Sets `baseUrl`: `main` calls it, and a pool's initializer in each Worker. */
@@ -84,14 +88,15 @@ export async function main(
   const [label, url] = await processArgs(Deno.args, description)
     .catch((exc) => cli.usageExit(exc, USAGE));
   setBaseUrl(url);
-  await files.writableOrExit(files.makeWritableDir, DEST_DIR);
+  await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;
   try {
     count = await downloadMany(POP20_CC);
   } catch (exc) {
-    const why = await errorMessage(exc);
-    console.error(`*** Download from ${url} failed: ${why}`);
+    console.error(
+      `*** Download from ${url} failed: ${await errorMessage(exc)}`,
+    );
     await cli.hintNoServer(label, url);
     Deno.exit(1);
   }

@@ -21,39 +21,6 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-/**
- * Reads the body of `resp`, at most `MAX_BODY` bytes: past that, or when
- * its Content-Length says more, the rest is not read.
- *
- * @param resp a response whose body is not read yet
- * @returns the body's bytes
- * @throws {ResponseTooLargeError} when the body is longer than `MAX_BODY`
- * @throws {TypeError} when the connection breaks, and {DOMException} when
- * the request's signal aborts, as `Response.bytes` does
- *
- * @example
- * ```ts
- * import { readBody } from "./http.ts";
- * const body = await readBody(new Response("GIF89a"));
- * console.assert(body.length === 6);
- * ```
- */
-export async function readBody(resp: Response): Promise<Uint8Array> {
-  if (Number(resp.headers.get("content-length")) > MAX_BODY) {
-    await resp.body?.cancel();
-    throw new ResponseTooLargeError();
-  }
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let size = 0;
-  for await (const chunk of resp.body ?? []) {
-    size += chunk.length;
-    // Leaving the loop cancels the stream: the connection is dropped.
-    if (size > MAX_BODY) throw new ResponseTooLargeError();
-    chunks.push(chunk);
-  }
-  return await new Blob(chunks).bytes();
-}
-
 /** The servers that `-s LABEL` names. */
 export const SERVERS: Readonly<Record<string, string>> = {
   REMOTE: "https://www.fluentpython.com/data/flags",
@@ -129,4 +96,37 @@ export async function errorMessage(exc: unknown): Promise<string> {
     return `Timeout after ${TIMEOUT}s`;
   }
   return exc instanceof Error ? exc.message : String(exc);
+}
+
+/**
+ * Reads the body of `resp`, at most `MAX_BODY` bytes: past that, or when
+ * its Content-Length says more, the rest is not read.
+ *
+ * @param resp a response whose body is not read yet
+ * @returns the body's bytes
+ * @throws {ResponseTooLargeError} when the body is longer than `MAX_BODY`
+ * @throws {TypeError} when the connection breaks, and {DOMException} when
+ * the request's signal aborts, as `Response.bytes` does
+ *
+ * @example
+ * ```ts
+ * import { readBody } from "./http.ts";
+ * const body = await readBody(new Response("GIF89a"));
+ * console.assert(body.length === 6);
+ * ```
+ */
+export async function readBody(resp: Response): Promise<Uint8Array> {
+  if (Number(resp.headers.get("content-length")) > MAX_BODY) {
+    await resp.body?.cancel();
+    throw new ResponseTooLargeError();
+  }
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for await (const chunk of resp.body ?? []) {
+    size += chunk.length;
+    // Leaving the loop cancels the stream: the connection is dropped.
+    if (size > MAX_BODY) throw new ResponseTooLargeError();
+    chunks.push(chunk);
+  }
+  return await new Blob(chunks).bytes();
 }
