@@ -1,77 +1,58 @@
 /**
  * Download the flags of the 20 most populous countries, one after the other:
- * the sequential script of *Fluent Python*'s `flags.py` (Example 17-2).
+ * *Fluent Python*'s `flags.py` (Example 17-2). The threadpool and asyncio
+ * versions, and the flags2 scripts, build on it.
  *
  *     deno run -A flags.ts [-s LABEL|URL]
- *
- * `saveFlag`, `getFlag`, `show` and `main` serve the threadpool and asyncio
- * versions too. The codes, the servers that `-s` names (default LOCAL; or a
- * whole base URL) and the `downloads/` folder are those of `flags2_common.ts`.
  *
  * @module
  */
 import { join } from "node:path";
+import { type ArgumentParser, argumentParser, UsageError } from "./lib/cli.ts";
 import {
-  DEFAULT_SERVER,
-  DEST_DIR,
-  POP20_CC,
-  SERVERS,
-} from "./flags2_common.ts";
+  makeWritableDir,
+  writableOrExit,
+  writeFileWhole,
+} from "./lib/files.ts";
 import {
   connectionError,
+  DEFAULT_SERVER,
   errorMessage,
-  HTTPStatusError,
-} from "./flags2_sequential.ts";
-import { type ArgumentParser, argumentParser, UsageError } from "./lib/cli.ts";
-import { makeWritableDir, writableOrExit } from "./lib/files.ts";
-import {
   hintNoServer,
+  raiseForStatus,
   readBody,
   resolveServer,
   serverHelp,
+  SERVERS,
 } from "./lib/http.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 
-/** The server's base URL: LOCAL until `main`, or a Worker's initializer, sets the one `-s` named. */
-let baseUrl: string = SERVERS.LOCAL;
+/** The 20 most populous countries. */
+export const POP20_CC: readonly string[] = (
+  "CN IN US ID BR PK NG BD RU JP MX PH VN ET EG DE IR TR CD FR"
+).split(" ");
 
-/**
- * Sets the base URL that `getFlag` uses in this thread: `main` calls it,
- * and a pool's initializer in each Worker.
- *
- * @param url the server's base URL, without a trailing slash.
- */
+/** The base URL of `getFlag` in this thread: `-s`'s once `setBaseUrl` ran. */
+export let baseUrl: string = SERVERS[DEFAULT_SERVER];
+
+/** Where the flags are saved, in the current directory. */
+export const DEST_DIR = "downloads/";
+
+/** Saves `img` as `downloads/{filename}`, whole or not at all; throws if it cannot. */
+export function saveFlag(img: Uint8Array, filename: string): void {
+  writeFileWhole(join(DEST_DIR, filename), img);
+}
+
+/** Sets `baseUrl`: `main` calls it, and a pool's initializer in each Worker. */
 export function setBaseUrl(url: string): void {
   baseUrl = url;
 }
 
-/**
- * The base URL that `getFlag` uses in this thread.
- *
- * @returns the server's base URL, without a trailing slash.
- */
-export function getBaseUrl(): string {
-  return baseUrl;
-}
-
-/** Saves `img` as `downloads/{filename}`. */
-export function saveFlag(img: Uint8Array, filename: string): void {
-  Deno.writeFileSync(join(DEST_DIR, filename), img);
-}
-
-/**
- * Fetches the flag of `cc` from the server that `-s` named.
- * @throws {HTTPStatusError} when the server answers with an error status.
- * @throws {ConnectionError} when the connection is refused or breaks.
- * @throws {ResponseTooLargeError} when the body is over 1 MiB.
- */
+/** Fetches the flag of `cc`; throws `lib/http.ts`'s errors, as requests raises its own. */
 export async function getFlag(cc: string): Promise<Uint8Array> {
   const url = `${baseUrl}/${cc.toLowerCase()}/${cc.toLowerCase()}.gif`;
   const resp = await fetch(url).catch(connectionError);
-  if (!resp.ok) {
-    await resp.body?.cancel();
-    throw new HTTPStatusError(resp.status, resp.statusText);
-  }
+  await raiseForStatus(resp);
   return await readBody(resp).catch(connectionError);
 }
 
@@ -93,14 +74,10 @@ export async function downloadMany(
 }
 
 /**
- * Reads `-s`, runs `downloadMany` on `POP20_CC` and prints how many flags it
- * saved and how long it took. A bad option: the usage error and exit 2; a
- * failed download: one line, with the flags2 scripts' words and hint when
- * no test server runs, and exit 1.
- *
+ * Runs `downloadMany` on `POP20_CC`, prints how many flags and how long.
+ * A failed download: one line, the hint if no test server runs, exit 1.
  * @param downloadMany the script's way to download the flags
  * @param description what the script does, for `-h`
- *
  * @example
  * ```ts
  * if (import.meta.main) await main(downloadMany);

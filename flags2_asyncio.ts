@@ -16,9 +16,10 @@ import {
   newCounter,
   saveFlag,
 } from "./flags2_common.ts";
+import { errorMessage, HTTPStatusError } from "./lib/http.ts";
 import { interrupted } from "./lib/interrupt.ts";
 import { tqdm } from "./lib/tqdm.ts";
-import { errorMessage, getFlag, HTTPStatusError } from "./flags2_sequential.ts";
+import { getFlag } from "./flags2_sequential.ts";
 import { asCompleted, type Future } from "./futures.ts";
 
 /** es-toolkit's, which `downloadOne` takes: asyncio's `Semaphore` for promises. */
@@ -45,7 +46,6 @@ export class FetchError extends Error {
  * @param baseUrl the server's URL
  * @param semaphore shared by every download
  * @param verbose whether to print `BR OK` or `BR not found`
- * @param save `saveFlag`, or `flags2_asyncio_executor.ts`'s, off the event loop
  * @returns OK, or NOT_FOUND on a 404
  * @throws {FetchError} for any other failure, with it as `cause`
  */
@@ -54,7 +54,6 @@ export async function downloadOne(
   baseUrl: string,
   semaphore: Semaphore,
   verbose: boolean,
-  save: (img: Uint8Array, filename: string) => unknown = saveFlag,
 ): Promise<DownloadStatus> {
   let image: Uint8Array;
   await semaphore.acquire();
@@ -72,7 +71,7 @@ export async function downloadOne(
   try {
     // The book hands this to asyncio.to_thread. A flag is a few KB for the
     // page cache: writing it blocks the loop less than a trip to a thread.
-    await save(image, `${cc.toLowerCase()}.gif`);
+    saveFlag(image, `${cc.toLowerCase()}.gif`);
   } catch (exc) {
     throw new FetchError(cc, exc);
   }
@@ -88,8 +87,6 @@ export async function downloadOne(
  * @param baseUrl the server's URL
  * @param verbose a line per download instead of the bar
  * @param concurReq the semaphore's count
- * @param download this module's `downloadOne`, or another script's that
- * throws its errors as `FetchError`s
  * @returns the downloads by status
  */
 export async function supervisor(
@@ -97,12 +94,11 @@ export async function supervisor(
   baseUrl: string,
   verbose: boolean,
   concurReq: number,
-  download: typeof downloadOne = downloadOne,
 ): Promise<Counter> {
   const counter = newCounter();
   const semaphore = new Semaphore(concurReq);
   const toDo = ccList.toSorted().map((cc) =>
-    download(cc, baseUrl, semaphore, verbose)
+    downloadOne(cc, baseUrl, semaphore, verbose)
   );
   let toDoIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(toDo);
   if (!verbose) toDoIter = tqdm(toDoIter, ccList.length);

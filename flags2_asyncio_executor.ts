@@ -7,20 +7,25 @@
  *
  * Python hands the blocking `save_flag` to the loop's default thread pool.
  * Deno runs its asynchronous file calls on the runtime's own blocking thread
- * pool, so `saveFlagAsync` is the counterpart, with no pool of ours. All but
- * the save is `flags2_asyncio.ts`'s.
+ * pool, so `saveFlagAsync` is the counterpart, with no pool of ours.
  *
  * @module
  */
+import { Semaphore } from "es-toolkit";
 import {
   type Counter,
   DEST_DIR,
-  type DownloadMany,
-  type DownloadStatus,
+  DownloadStatus,
   main,
+  newCounter,
 } from "./flags2_common.ts";
+import { getFlag } from "./flags2_sequential.ts";
+import { FetchError } from "./flags2_asyncio.ts";
+import { asCompleted, type Future } from "./futures.ts";
 import { writeFileWholeAsync } from "./lib/files.ts";
-import * as asyncio from "./flags2_asyncio.ts";
+import { errorMessage, HTTPStatusError } from "./lib/http.ts";
+import { interrupted } from "./lib/interrupt.ts";
+import { tqdm } from "./lib/tqdm.ts";
 
 const DEFAULT_CONCUR_REQ = 5;
 const MAX_CONCUR_REQ = 1000;
@@ -42,22 +47,95 @@ export function saveFlagAsync(
 }
 
 /**
- * `flags2_asyncio.ts`'s `downloadOne`, with the save handed to
- * `saveFlagAsync`; awaited, unlike the book's, so that a failed save is an
- * error and the report comes after every flag is in place.
+ * Downloads the flag of `cc` while holding the semaphore for the request,
+ * then saves it with `saveFlagAsync`; awaited, unlike the book's, so that a
+ * failed save is an error and the report comes after every flag is in place.
+ *
+ * @param cc the country code
+ * @param baseUrl the server's URL
+ * @param semaphore shared by every download
+ * @param verbose whether to print `BR OK` or `BR not found`
+ * @returns OK, or NOT_FOUND on a 404
+ * @throws {FetchError} for any other failure, with it as `cause`
  */
-export function downloadOne(
+export async function downloadOne(
   cc: string,
   baseUrl: string,
-  semaphore: asyncio.Semaphore,
+  semaphore: Semaphore,
   verbose: boolean,
 ): Promise<DownloadStatus> {
-  return asyncio.downloadOne(cc, baseUrl, semaphore, verbose, saveFlagAsync);
+  let image: Uint8Array;
+  await semaphore.acquire();
+  try {
+    image = await getFlag(baseUrl, cc);
+  } catch (exc) {
+    if (!(exc instanceof HTTPStatusError) || exc.status !== 404) {
+      throw new FetchError(cc, exc);
+    }
+    if (verbose) console.log(cc, "not found");
+    return DownloadStatus.NOT_FOUND;
+  } finally {
+    semaphore.release();
+  }
+  try {
+    await saveFlagAsync(image, `${cc.toLowerCase()}.gif`);
+  } catch (exc) {
+    throw new FetchError(cc, exc);
+  }
+  if (verbose) console.log(cc, "OK");
+  return DownloadStatus.OK;
 }
 
-/** Runs `flags2_asyncio.ts`'s `supervisor` with this `downloadOne`. */
-export const downloadMany: DownloadMany = (...args): Promise<Counter> =>
-  asyncio.supervisor(...args, downloadOne);
+/**
+ * Starts every download at once, at most `concurReq` requests in flight;
+ * counts them as they complete.
+ *
+ * @param ccList the codes
+ * @param baseUrl the server's URL
+ * @param verbose a line per download instead of the bar
+ * @param concurReq the semaphore's count
+ * @returns the downloads by status
+ */
+export async function supervisor(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  const counter = newCounter();
+  const semaphore = new Semaphore(concurReq);
+  const toDo = ccList.toSorted().map((cc) =>
+    downloadOne(cc, baseUrl, semaphore, verbose)
+  );
+  let toDoIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(toDo);
+  if (!verbose) toDoIter = tqdm(toDoIter, ccList.length);
+  for await (const future of toDoIter) {
+    let status: DownloadStatus;
+    try {
+      status = await future.result();
+    } catch (exc) {
+      if (interrupted.aborted) continue; // Ctrl-C: count what still finishes
+      if (!(exc instanceof FetchError)) throw exc;
+      if (verbose) {
+        const errorMsg = await errorMessage(exc.cause);
+        console.log(`*** Error for ${exc.countryCode}: ${errorMsg}`);
+      }
+      status = DownloadStatus.ERROR;
+    }
+    counter[status] += 1;
+  }
+  return counter;
+}
+
+/** Runs `supervisor`: the event loop is already there, unlike `asyncio.run`. */
+export function downloadMany(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  return supervisor(ccList, baseUrl, verbose, concurReq);
+}
 
 if (import.meta.main) {
   await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEST_DIR, POP20_CC } from "./flags.ts";
 import {
   type ArgumentParser,
   argumentParser,
@@ -11,7 +12,13 @@ import {
   UsageError,
 } from "./lib/cli.ts";
 import * as files from "./lib/files.ts";
-import { hintNoServer, resolveServer, serverHelp } from "./lib/http.ts";
+import {
+  DEFAULT_SERVER,
+  hintNoServer,
+  resolveServer,
+  serverHelp,
+  SERVERS,
+} from "./lib/http.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 import { startTrace } from "./lib/trace.ts";
@@ -39,23 +46,10 @@ export type DownloadMany = (
   concurReq: number,
 ) => Promise<Counter>;
 
-/** The 20 most populous countries, downloaded when no code is given. */
-export const POP20_CC: readonly string[] = (
-  "CN IN US ID BR PK NG BD RU JP MX PH VN ET EG DE IR TR CD FR"
-).split(" ");
-
-/** The servers that `-s LABEL` names. */
-export const SERVERS: Readonly<Record<string, string>> = {
-  REMOTE: "https://www.fluentpython.com/data/flags",
-  LOCAL: "http://localhost:8001/flags",
-  DELAY: "http://localhost:8002/flags",
-  ERROR: "http://localhost:8003/flags",
-};
-/** The server of `-s`'s default. */
-export const DEFAULT_SERVER = "LOCAL";
-
-/** Where the flags are saved, in the current directory. */
-export const DEST_DIR = "downloads/";
+/** The codes, the folder and the save of `flags.ts`, on which flags2 builds. */
+export { DEST_DIR, POP20_CC, saveFlag } from "./flags.ts";
+/** The servers that `-s LABEL` names, and its default. */
+export { DEFAULT_SERVER, SERVERS } from "./lib/http.ts";
 const COUNTRY_CODES_FILE = new URL("./country_codes.txt", import.meta.url);
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -70,17 +64,6 @@ export interface Args {
   /** the label's URL, or `-s`'s URL */ baseUrl: string;
   /** `-v` */ verbose: boolean;
   /** `--trace` */ trace?: string;
-}
-
-/**
- * Saves `img` as `downloads/{filename}`, blocking like the book's
- * `save_flag`, whole or not at all.
- * @param img the flag's bytes
- * @param filename its name in `downloads/`
- * @throws {Deno.errors.NotFound} and other `Deno.errors` if it cannot be
- */
-export function saveFlag(img: Uint8Array, filename: string): void {
-  files.writeFileWhole(DEST_DIR + filename, img);
 }
 
 /**

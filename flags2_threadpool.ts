@@ -13,29 +13,19 @@ import {
   newCounter,
   plural,
 } from "./flags2_common.ts";
+import { errorMessage } from "./lib/http.ts";
 import { interrupted } from "./lib/interrupt.ts";
 import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 import { tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
-import { downloadOne, errorMessage, startTrace } from "./flags2_sequential.ts";
+import { downloadOne, startTrace } from "./flags2_sequential.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 
 const DEFAULT_CONCUR_REQ = 30;
 const MAX_CONCUR_REQ = 1000;
 
-/** What each Worker runs: `downloadOne`, exported by `module`. */
-export interface DownloadJob {
-  /** The URL of the module the Workers load. */
-  module: string;
-  /** The module's `downloadOne(cc, baseUrl, verbose)`. */
-  downloadOne: typeof downloadOne;
-}
-
-/** The sequential script's `downloadOne`, as in the book. */
-const FLAGS2_JOB: DownloadJob = {
-  module: import.meta.resolve("./flags2_sequential.ts"),
-  downloadOne,
-};
+/** Where the Workers find `downloadOne`: the sequential script, as in the book. */
+const DOWNLOAD_MODULE = import.meta.resolve("./flags2_sequential.ts");
 
 /**
  * Submits a `downloadOne` per code to `concurReq` Workers, counts the
@@ -45,8 +35,6 @@ const FLAGS2_JOB: DownloadJob = {
  * @param baseUrl the server's URL
  * @param verbose a line per download instead of the bar
  * @param concurReq the number of Workers
- * @param job what the Workers run: the sequential script's `downloadOne`,
- * or another script's
  * @returns the downloads by status
  */
 export async function downloadMany(
@@ -54,11 +42,10 @@ export async function downloadMany(
   baseUrl: string,
   verbose: boolean,
   concurReq: number,
-  job: DownloadJob = FLAGS2_JOB,
 ): Promise<Counter> {
   exitOnMissingPermission(READ_CODE); // what the Workers load
   const counter = newCounter();
-  await using executor = new ThreadPoolExecutor(concurReq, job.module, {
+  await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE, {
     initializer: startTrace,
     initargs: [tracePath()],
   });
@@ -66,7 +53,7 @@ export async function downloadMany(
   interrupted.addEventListener("abort", cancelWaiting); // on Ctrl-C
   const toDoMap = new Map<Future<DownloadStatus>, string>();
   for (const cc of ccList.toSorted()) {
-    const future = executor.submit(job.downloadOne, cc, baseUrl, verbose);
+    const future = executor.submit(downloadOne, cc, baseUrl, verbose);
     toDoMap.set(future, cc);
   }
   let doneIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(

@@ -7,21 +7,25 @@
  *     deno run -A flags3_asyncio.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
  *
  * `fetch` is asynchronous already, so `getFlag` and `getCountry` are those
- * of `flags2_sequential.ts` and `flags3_threadpool.ts`; the rest is
- * `flags2_asyncio.ts`'s.
+ * of `flags2_sequential.ts` and `flags3_threadpool.ts`.
  *
  * @module
  */
+import { Semaphore } from "es-toolkit";
 import {
   type Counter,
-  type DownloadMany,
   DownloadStatus,
   main,
+  newCounter,
 } from "./flags2_common.ts";
-import { getFlag, HTTPStatusError } from "./flags2_sequential.ts";
+import { getFlag } from "./flags2_sequential.ts";
 import { getCountry } from "./flags3_threadpool.ts";
-import { FetchError, type Semaphore, supervisor } from "./flags2_asyncio.ts";
+import { FetchError } from "./flags2_asyncio.ts";
 import { saveFlagAsync } from "./flags2_asyncio_executor.ts";
+import { asCompleted, type Future } from "./futures.ts";
+import { errorMessage, HTTPStatusError } from "./lib/http.ts";
+import { interrupted } from "./lib/interrupt.ts";
+import { tqdm } from "./lib/tqdm.ts";
 
 const DEFAULT_CONCUR_REQ = 5;
 const MAX_CONCUR_REQ = 1000;
@@ -74,9 +78,56 @@ export async function downloadOne(
   return DownloadStatus.OK;
 }
 
-/** Runs `flags2_asyncio.ts`'s `supervisor` with this `downloadOne`. */
-export const downloadMany: DownloadMany = (...args): Promise<Counter> =>
-  supervisor(...args, downloadOne);
+/**
+ * Starts every download at once, at most `concurReq` requests in flight;
+ * counts them as they complete.
+ *
+ * @param ccList the codes
+ * @param baseUrl the server's URL
+ * @param verbose a line per download instead of the bar
+ * @param concurReq the semaphore's count
+ * @returns the downloads by status
+ */
+export async function supervisor(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  const counter = newCounter();
+  const semaphore = new Semaphore(concurReq);
+  const toDo = ccList.toSorted().map((cc) =>
+    downloadOne(cc, baseUrl, semaphore, verbose)
+  );
+  let toDoIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(toDo);
+  if (!verbose) toDoIter = tqdm(toDoIter, ccList.length);
+  for await (const future of toDoIter) {
+    let status: DownloadStatus;
+    try {
+      status = await future.result();
+    } catch (exc) {
+      if (interrupted.aborted) continue; // Ctrl-C: count what still finishes
+      if (!(exc instanceof FetchError)) throw exc;
+      if (verbose) {
+        const errorMsg = await errorMessage(exc.cause);
+        console.log(`*** Error for ${exc.countryCode}: ${errorMsg}`);
+      }
+      status = DownloadStatus.ERROR;
+    }
+    counter[status] += 1;
+  }
+  return counter;
+}
+
+/** Runs `supervisor`: the event loop is already there, unlike `asyncio.run`. */
+export function downloadMany(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  return supervisor(ccList, baseUrl, verbose, concurReq);
+}
 
 if (import.meta.main) {
   await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);

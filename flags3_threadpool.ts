@@ -6,26 +6,28 @@
  *
  *     deno run -A flags3_threadpool.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
  *
- * The Workers load this module for its `downloadOne`; `downloadMany` is
- * `flags2_threadpool.ts`'s.
+ * The Workers load this module for its `downloadOne`.
  *
  * @module
  */
 import {
   type Counter,
-  type DownloadMany,
   DownloadStatus,
   main,
+  newCounter,
+  plural,
   saveFlag,
 } from "./flags2_common.ts";
-import { getFlag, HTTPStatusError } from "./flags2_sequential.ts";
-
+import { getFlag } from "./flags2_sequential.ts";
+import type { Future } from "./futures.ts";
+import { errorMessage, HTTPStatusError } from "./lib/http.ts";
+import { interrupted } from "./lib/interrupt.ts";
+import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
+import { startTrace, tracePath } from "./lib/trace.ts";
+import { tqdm } from "./lib/tqdm.ts";
 // The pool finds its initializer and the errors' classes among the Workers' module's exports.
-export {
-  ConnectionError,
-  HTTPStatusError,
-  startTrace,
-} from "./flags2_sequential.ts";
+export { ConnectionError, HTTPStatusError } from "./lib/http.ts";
+export { startTrace } from "./lib/trace.ts";
 
 const DEFAULT_CONCUR_REQ = 30;
 const MAX_CONCUR_REQ = 1000;
@@ -74,13 +76,64 @@ export async function downloadOne(
   return status;
 }
 
-/** `flags2_threadpool.ts`'s `downloadMany`, its Workers running this `downloadOne`. */
-export const downloadMany: DownloadMany = async (...args): Promise<Counter> => {
+/**
+ * Submits a `downloadOne` of this module per code to `concurReq` Workers,
+ * counts the results as they complete.
+ *
+ * @param ccList the codes
+ * @param baseUrl the server's URL
+ * @param verbose a line per download instead of the bar
+ * @param concurReq the number of Workers
+ * @returns the downloads by status
+ */
+export async function downloadMany(
+  ccList: string[],
+  baseUrl: string,
+  verbose: boolean,
+  concurReq: number,
+): Promise<Counter> {
+  exitOnMissingPermission(READ_CODE); // what the Workers load
   // Imported here: the Workers load this module and need none of the pool.
-  const threadpool = await import("./flags2_threadpool.ts");
-  const job = { module: import.meta.url, downloadOne };
-  return await threadpool.downloadMany(...args, job);
-};
+  const { asCompleted, ThreadPoolExecutor } = await import("./futures.ts");
+  const counter = newCounter();
+  await using executor = new ThreadPoolExecutor(concurReq, import.meta.url, {
+    initializer: startTrace,
+    initargs: [tracePath()],
+  });
+  const cancelWaiting = () => executor.shutdown({ cancelFutures: true });
+  interrupted.addEventListener("abort", cancelWaiting); // on Ctrl-C
+  const toDoMap = new Map<Future<DownloadStatus>, string>();
+  for (const cc of ccList.toSorted()) {
+    const future = executor.submit(downloadOne, cc, baseUrl, verbose);
+    toDoMap.set(future, cc);
+  }
+  let doneIter: AsyncIterable<Future<DownloadStatus>> = asCompleted(
+    toDoMap.keys(),
+  );
+  if (!verbose) doneIter = tqdm(doneIter, ccList.length);
+  for await (const future of doneIter) {
+    let status: DownloadStatus;
+    let errorMsg = "";
+    try {
+      status = await future.result();
+    } catch (exc) {
+      if (interrupted.aborted) continue; // Ctrl-C: count what still finishes
+      status = DownloadStatus.ERROR;
+      errorMsg = await errorMessage(exc);
+    }
+    counter[status] += 1;
+    if (verbose && errorMsg) {
+      console.log(`*** Error for ${toDoMap.get(future)}: ${errorMsg}`);
+    }
+  }
+  if (verbose) {
+    // Workers start one at a time: the peak may be below the concurrency.
+    const workers = plural(executor.workersCreated, "Worker");
+    const peak = plural(executor.peakRunning, "download");
+    console.log(`The pool created ${workers}; at most ${peak} ran at once.`);
+  }
+  return counter;
+}
 
 if (import.meta.main) {
   await main(downloadMany, DEFAULT_CONCUR_REQ, MAX_CONCUR_REQ);

@@ -7,18 +7,11 @@
  *
  * @module
  */
-import {
-  getBaseUrl,
-  getFlag,
-  main,
-  saveFlag,
-  setBaseUrl,
-  show,
-} from "./flags.ts";
+import { baseUrl, getFlag, main, saveFlag, setBaseUrl, show } from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
 import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 /** `getFlag`'s errors, exported so that they cross back from a Worker with their class. */
-export { ConnectionError, HTTPStatusError } from "./flags2_sequential.ts";
+export { ConnectionError, HTTPStatusError } from "./lib/http.ts";
 
 const MAX_WORKERS = 20;
 
@@ -41,7 +34,7 @@ export async function downloadMany(
   const workers = Math.min(MAX_WORKERS, ccList.length);
   await using executor = new ThreadPoolExecutor(workers, import.meta.url, {
     initializer: setBaseUrl,
-    initargs: [getBaseUrl()],
+    initargs: [baseUrl],
   });
   const res = executor.map(downloadOne, ccList.toSorted());
   return (await Array.fromAsync(res)).length;

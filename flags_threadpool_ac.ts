@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { getBaseUrl, main } from "./flags.ts";
+import { baseUrl, main } from "./flags.ts";
 import { downloadOne, setBaseUrl } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
 import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
@@ -24,7 +24,7 @@ export async function downloadMany(
   ccList = ccList.slice(0, 5);
   await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE, {
     initializer: setBaseUrl,
-    initargs: [getBaseUrl()],
+    initargs: [baseUrl],
   });
   const toDo: Future<string>[] = [];
   for (const cc of ccList.toSorted()) {

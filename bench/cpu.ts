@@ -83,7 +83,7 @@ export const CPU_SCRIPTS: CpuScript[] = [
   modes: ALL_MODES,
   scaled: true,
   command: (mode, scale) =>
-    denoArgv(["run", repoPath(file), ...MODES[mode].args], ["-A"])
+    denoArgv(["run", repoPath(`crypto/${file}`), ...MODES[mode].args], ["-A"])
       .concat("--scale", String(scale)),
   read: parseStatus,
 }));

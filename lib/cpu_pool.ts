@@ -1,7 +1,7 @@
 /**
- * The command line of the CPU-bound scripts (`sha_futures.ts`,
- * `arcfour_futures.ts`, `primes/proc_pool.ts`), the executor it chooses,
- * the random bytes the crypto jobs work on, and their last line.
+ * The command line of the CPU-bound scripts (`crypto/sha_futures.ts`,
+ * `crypto/arcfour_futures.ts`, `primes/proc_pool.ts`), the executor it
+ * chooses, the random bytes the crypto jobs work on, and their last line.
  * The book's scripts take one optional argument, the number of workers;
  * here `--threads` runs the same jobs on Workers instead of processes,
  * `--plain` one after the other on the main thread, the baseline both

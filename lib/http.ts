@@ -2,7 +2,9 @@
  * What the downloaders need of HTTP beyond `fetch`: a body read up to a
  * limit, so that a broken server that answers without end cannot grow the
  * script's memory (flags are at most 36 KB); the servers that `-s` names,
- * and a hint when the test servers are not running.
+ * and a hint when the test servers are not running; an error of its own
+ * class for an error status and for a broken connection, as requests and
+ * httpx raise them; and the words every script prints for an error.
  *
  * @module
  */
@@ -18,6 +20,83 @@ export class ResponseTooLargeError extends Error {
   constructor() {
     super("Response too large (over 1 MiB)");
   }
+}
+
+/** The servers that `-s LABEL` names. */
+export const SERVERS: Readonly<Record<string, string>> = {
+  REMOTE: "https://www.fluentpython.com/data/flags",
+  LOCAL: "http://localhost:8001/flags",
+  DELAY: "http://localhost:8002/flags",
+  ERROR: "http://localhost:8003/flags",
+};
+/** The server of `-s`'s default. */
+export const DEFAULT_SERVER = "LOCAL";
+
+/** Seconds a request may take, as in the book's second edition. */
+export const TIMEOUT = 3.1;
+
+/** A response whose status is not 2xx, like httpx's `HTTPStatusError`. */
+export class HTTPStatusError extends Error {
+  /** The class's name, as Python would print it. */
+  override name = "HTTPStatusError";
+  /** `status` with the reason phrase that came with it. */
+  constructor(readonly status: number, readonly reason: string) {
+    super(`HTTP error ${status} - ${reason}`);
+  }
+}
+
+/** A refused, reset or broken connection, like requests' `ConnectionError`. */
+export class ConnectionError extends Error {
+  /** The class's name, as Python would print it. */
+  override name = "ConnectionError";
+}
+
+/**
+ * Rethrows the `TypeError` of `fetch`, which is how it reports a network
+ * error (the downloaders' URLs are valid), as a `ConnectionError`.
+ *
+ * @param exc what `fetch` or the body's read threw
+ * @throws {ConnectionError} for a `TypeError`; anything else as it came
+ */
+export function connectionError(exc: unknown): never {
+  if (!(exc instanceof TypeError)) throw exc;
+  const detail = exc.cause instanceof Error ? exc.cause.message : exc.message;
+  throw new ConnectionError(detail, { cause: exc });
+}
+
+/**
+ * Throws for a status that is not 2xx, as requests' `raise_for_status`;
+ * the body, unread, is cancelled first.
+ *
+ * @param resp a response whose body is not read yet
+ * @throws {HTTPStatusError} when `resp.ok` is false
+ */
+export async function raiseForStatus(resp: Response): Promise<void> {
+  if (resp.ok) return;
+  await resp.body?.cancel();
+  throw new HTTPStatusError(resp.status, resp.statusText);
+}
+
+/**
+ * The words for an error, the same in every download script.
+ *
+ * @param exc what a download threw, here or in a Worker
+ * @returns `HTTP error 418 - I'm a Teapot`, `Connection error`,
+ * `Timeout after 3.1s`, or for anything else its own message
+ */
+export async function errorMessage(exc: unknown): Promise<string> {
+  if (exc instanceof HTTPStatusError) {
+    // Deno's reason phrases are hyper's ("I'm a teapot"); Node's table has
+    // the book's. Imported here, so that Workers never load node:http.
+    const { STATUS_CODES } = await import("node:http");
+    const reason = STATUS_CODES[exc.status] ?? exc.reason;
+    return `HTTP error ${exc.status} - ${reason}`;
+  }
+  if (exc instanceof ConnectionError) return "Connection error";
+  if (exc instanceof DOMException && exc.name === "TimeoutError") {
+    return `Timeout after ${TIMEOUT}s`;
+  }
+  return exc instanceof Error ? exc.message : String(exc);
 }
 
 /**

@@ -1,18 +1,18 @@
 /**
  * Tests of the chapter's CPU-bound scripts: `arcfour` against the test
- * vectors of the book's `arcfour_test.py`; `arcfour.ts`, `sha_futures.ts`
- * and `arcfour_futures.ts` run as subprocesses, on processes, on Workers
+ * vectors of the book's `arcfour_test.py`; `crypto/`'s `arcfour.ts`,
+ * `sha_futures.ts` and `arcfour_futures.ts` run as subprocesses, on processes, on Workers
  * and on the main thread, and given bad command lines.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { arcfour, sameBytes } from "../arcfour.ts";
-import { arcfourTest } from "../arcfour_futures.ts";
+import { arcfour, sameBytes } from "../crypto/arcfour.ts";
+import { arcfourTest } from "../crypto/arcfour_futures.ts";
 import { parseStatus } from "../bench/cpu.ts";
 import { MainThreadExecutor } from "../lib/cpu_pool.ts";
-import { sha } from "../sha_futures.ts";
+import { sha } from "../crypto/sha_futures.ts";
 import {
   decode,
   denoCommand,
@@ -21,9 +21,9 @@ import {
   runDeno,
 } from "../tools/harness.ts";
 
-/** Runs `deno run -A script ...args` from the repository's root. */
+/** Runs `deno run -A crypto/{script} ...args` from the repository's root. */
 function run(script: string, ...args: string[]) {
-  return runDeno(repoPath(script), args, repoPath("."));
+  return runDeno(repoPath(`crypto/${script}`), args, repoPath("."));
 }
 
 // The vectors of arcfour_test.py (from draft-kaukonen-cipher-arcfour-03), in hex.
@@ -223,7 +223,7 @@ Deno.test("least permissions: --plain none, --threads read, processes read, run 
   ];
   for (const [permissions, args, workers] of runs) {
     const { code, stdout } = await denoCommand(
-      ["run", repoPath("sha_futures.ts"), ...args],
+      ["run", repoPath("crypto/sha_futures.ts"), ...args],
       { permissions },
     ).output();
     assert.equal(code, 0, `${permissions.join(" ")} ${args.join(" ")}`);

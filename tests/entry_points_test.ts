@@ -60,11 +60,11 @@ const TOO_FEW: [string, string[], string[]][] = [
   ["flags_asyncio.ts", [], []],
   ["flags_threadpool_ac.ts", ["--allow-env", "--allow-write=downloads"], []],
   ["demo_executor_map.ts", ["--allow-read=."], []],
-  ["sha_futures.ts", ["--allow-read=."], []],
-  ["sha_futures.ts", ["--allow-read"], []],
-  ["sha_futures.ts", ["--allow-read", "--allow-env"], []],
-  ["sha_futures.ts", [], ["--threads"]],
-  ["arcfour_futures.ts", ["--allow-read"], ["2"]],
+  ["crypto/sha_futures.ts", ["--allow-read=."], []],
+  ["crypto/sha_futures.ts", ["--allow-read"], []],
+  ["crypto/sha_futures.ts", ["--allow-read", "--allow-env"], []],
+  ["crypto/sha_futures.ts", [], ["--threads"]],
+  ["crypto/arcfour_futures.ts", ["--allow-read"], ["2"]],
   ["slow_server.ts", [], ["-p", "0"]],
   ["slow_server.ts", ["--allow-read"], ["-p", "0"]],
 ];
@@ -157,13 +157,15 @@ Deno.test("flags.ts and its kin: an error status in the flags2 scripts' words, I
 
 Deno.test("demo_executor_map.ts and arcfour.ts take no argument: -h prints the help, an option is a usage error, nothing runs", async () => {
   await using dir = await tempDir();
-  await settleAll(["demo_executor_map.ts", "arcfour.ts"].map(async (script) => {
-    const help = await runWith([], script, ["-h"], dir.path);
+  const paths = ["demo_executor_map.ts", "crypto/arcfour.ts"];
+  await settleAll(paths.map(async (path) => {
+    const script = path.split("/").at(-1);
+    const help = await runWith([], path, ["-h"], dir.path);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, new RegExp(`^usage: ${script} \\[-h\\]\n`));
     assert.match(help.stdout, /-h, --help +show this help message and exit/);
     // argparse's words for what it did not expect, all of it.
-    const bad = await runWith([], script, ["x", "y", "--x"], dir.path);
+    const bad = await runWith([], path, ["x", "y", "--x"], dir.path);
     assert.equal(bad.code, 2, bad.stderr);
     assert.equal(bad.stdout, "");
     assert.deepEqual(lines(bad.stderr), [

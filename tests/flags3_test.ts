@@ -2,13 +2,12 @@
  * What the flags3 scripts and `flags2_asyncio_executor.ts` add to the flags2
  * scripts (`scripts_test.ts` runs them end to end with the others): the
  * country in the file name, the second request and what a server can get
- * wrong in it, and the save off the event loop.
+ * wrong in it.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { writeFileWholeAsync } from "../lib/files.ts";
 import { startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
@@ -127,26 +126,4 @@ Deno.test("flags3: a 404 of either file is not found; a bad metadata.json is an 
     assert.ok(server.paths.includes("/flags/kp/metadata.json"), why);
     assert.ok(!server.paths.includes("/flags/de/metadata.json"), why);
   }));
-});
-
-Deno.test("writeFileWholeAsync: the bytes, whole, nothing beside them; a failure leaves nothing", async () => {
-  await using dir = await tempDir();
-  const gifs = await zipGifs();
-  const path = `${dir.path}/br.gif`;
-  await writeFileWholeAsync(path, gifs.get("br.gif")!);
-  await writeFileWholeAsync(path, gifs.get("us.gif")!);
-  assert.deepEqual(await listDir(dir.path), ["br.gif"]);
-  assert.deepEqual(await Deno.readFile(path), gifs.get("us.gif"));
-  // No folder: nothing is made.
-  await assert.rejects(
-    writeFileWholeAsync(`${dir.path}/none/br.gif`, gifs.get("br.gif")!),
-    Deno.errors.NotFound,
-  );
-  // A folder where the file goes: the write works, the rename fails.
-  await Deno.mkdir(`${dir.path}/cn.gif`);
-  await assert.rejects(
-    writeFileWholeAsync(`${dir.path}/cn.gif`, gifs.get("cn.gif")!),
-  );
-  assert.deepEqual(await listDir(dir.path), ["br.gif", "cn.gif"]);
-  assert.deepEqual(await listDir(`${dir.path}/cn.gif`), []);
 });

@@ -7,13 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  ConnectionError,
-  downloadOne,
-  errorMessage,
-  getFlag,
-  HTTPStatusError,
-} from "../flags2_sequential.ts";
+import { getFlag } from "../flags2_sequential.ts";
+import { ConnectionError, errorMessage, HTTPStatusError } from "../lib/http.ts";
 import { ThreadPoolExecutor } from "../futures.ts";
 import { parseReport } from "../tools/report.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
@@ -299,34 +294,6 @@ Deno.test("a response later than 3.1 s is a timeout error", async () => {
       })
     ),
   );
-});
-
-Deno.test("errorMessage keys on classes: only fetch's network error reads Connection error", async () => {
-  assert.equal(
-    await errorMessage(new ConnectionError("refused")),
-    "Connection error",
-  );
-  assert.equal(
-    await errorMessage(new HTTPStatusError(418, "I'm a teapot")),
-    "HTTP error 418 - I'm a Teapot",
-  );
-  assert.equal(
-    await errorMessage(new DOMException("late", "TimeoutError")),
-    "Timeout after 3.1s",
-  );
-  // A bug of ours is a TypeError too: it shows its own message.
-  const bug = new TypeError("cc.toLowerCase is not a function");
-  assert.equal(await errorMessage(bug), "cc.toLowerCase is not a function");
-  // A name alone does not make an error of that class.
-  const named = Object.assign(new Error("HTTP error 404"), {
-    name: "HTTPStatusError",
-    status: 404,
-  });
-  assert.equal(await errorMessage(named), "HTTP error 404");
-  // A base URL that is not one fails on our side of fetch.
-  const invalid = await downloadOne("BR", "not a url").catch((exc) => exc);
-  assert.ok(invalid instanceof TypeError, String(invalid));
-  assert.match(await errorMessage(invalid), /^Invalid URL/);
 });
 
 Deno.test("the errors of downloadOne keep their class in a Worker", async () => {

@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MAX_BODY, readBody, ResponseTooLargeError } from "../lib/http.ts";
+import { MAX_BODY } from "../lib/http.ts";
 import { measure } from "../bench/runs.ts";
 import { denoArgv, denoCommand } from "../tools/process.ts";
 import {
@@ -80,28 +80,6 @@ function startTroubleServer(endless = "cc", declared = "dd") {
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }
-
-Deno.test("readBody: a body up to 1 MiB whole, past it ResponseTooLargeError", async () => {
-  const exact = new Uint8Array(MAX_BODY).fill(7);
-  assert.deepEqual(await readBody(new Response(exact)), exact);
-  await assert.rejects(
-    readBody(new Response(new Uint8Array(MAX_BODY + 1))),
-    (exc) => exc instanceof ResponseTooLargeError && exc.message === TOO_LARGE,
-  );
-  let pulled = 0;
-  const endless = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      pulled += 1;
-      controller.enqueue(new Uint8Array(CHUNK));
-    },
-  });
-  await assert.rejects(readBody(new Response(endless)), ResponseTooLargeError);
-  assert.ok(pulled <= MAX_BODY / CHUNK + 2, `${pulled} chunks read`);
-  const declared = new Response("small", {
-    headers: { "content-length": String(MAX_BODY + 1) },
-  });
-  await assert.rejects(readBody(declared), ResponseTooLargeError);
-});
 
 /** The file `script` saves the flag of `cc` as: `zw.gif`, or flags3's `ZWland-ZW.gif`. */
 function savedName(script: ScriptName, cc: string): string {

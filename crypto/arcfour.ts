@@ -3,11 +3,11 @@
  * the CPU-bound job of `arcfour_futures.ts`. Encrypting twice with the same
  * key gives the plain text back.
  *
- *     deno run arcfour.ts    # encrypts and decrypts 1 MB, with the times
+ *     deno run crypto/arcfour.ts    # encrypts and decrypts 1 MB, with the times
  *
  * @module
  */
-import { argumentParser } from "./lib/cli.ts";
+import { argumentParser } from "../lib/cli.ts";
 
 /**
  * Encrypts (or decrypts) `inBytes` with `key`. The key schedule runs its

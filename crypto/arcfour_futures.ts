@@ -9,22 +9,22 @@
  *
  * @example
  * ```sh
- * deno run -A arcfour_futures.ts            # a process per CPU
- * deno run -A arcfour_futures.ts 2          # 2 processes
- * deno run -A arcfour_futures.ts --threads  # Workers instead of processes
+ * deno run -A crypto/arcfour_futures.ts            # a process per CPU
+ * deno run -A crypto/arcfour_futures.ts 2          # 2 processes
+ * deno run -A crypto/arcfour_futures.ts --threads  # Workers instead of processes
  * ```
  *
  * @module
  */
 import { arcfour, RoundTripError, sameBytes } from "./arcfour.ts";
-import { asCompleted } from "./futures.ts";
+import { asCompleted } from "../futures.ts";
 import {
   newExecutor,
   parseArgs,
   type PoolOptions,
   randomBytes,
   status,
-} from "./lib/cpu_pool.ts";
+} from "../lib/cpu_pool.ts";
 
 const JOBS = 12;
 const SIZE = 2 ** 18;

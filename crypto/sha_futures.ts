@@ -8,22 +8,22 @@
  *
  * @example
  * ```sh
- * deno run -A sha_futures.ts            # a process per CPU
- * deno run -A sha_futures.ts 2          # 2 processes
- * deno run -A sha_futures.ts --threads  # Workers instead of processes
+ * deno run -A crypto/sha_futures.ts            # a process per CPU
+ * deno run -A crypto/sha_futures.ts 2          # 2 processes
+ * deno run -A crypto/sha_futures.ts --threads  # Workers instead of processes
  * ```
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import { asCompleted } from "./futures.ts";
+import { asCompleted } from "../futures.ts";
 import {
   newExecutor,
   parseArgs,
   type PoolOptions,
   randomBytes,
   status,
-} from "./lib/cpu_pool.ts";
+} from "../lib/cpu_pool.ts";
 
 const JOBS = 12;
 const SIZE = 2 ** 20;
