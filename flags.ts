@@ -96,11 +96,6 @@ export async function downloadMany(
  *
  * @param downloadMany the script's way to download the flags
  * @param description what the script does, for `-h`
- *
- * @example
- * ```ts
- * if (import.meta.main) await main(downloadMany);
- * ```
  */
 export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,
