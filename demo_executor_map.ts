@@ -26,6 +26,14 @@ export function display(...args: unknown[]): void {
  *
  * @param n seconds to block.
  * @returns `n * 10`.
+ *
+ * @example A second on this thread
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loiter } from "./demo_executor_map.ts";
+ *
+ * assert.equal(loiter(1), 10); // after "loiter(1): doing nothing for 1s..."
+ * ```
  */
 export function loiter(n: number): number {
   const tabs = "\t".repeat(n);
@@ -39,11 +47,6 @@ export function loiter(n: number): number {
  * Maps `loiter` over 0..4 on 3 Workers, then prints each result as `map`
  * yields it. It takes no argument: `-h` prints the help, anything else is
  * a usage error.
- *
- * @example
- * ```ts
- * if (import.meta.main) await main();
- * ```
  */
 export async function main(): Promise<void> {
   const parser = await argumentParser({

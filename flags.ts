@@ -78,10 +78,6 @@ export async function downloadMany(
  * A failed download: one line, the hint if no test server runs, exit 1.
  * @param downloadMany the script's way to download the flags
  * @param description what the script does, for `-h`
- * @example
- * ```ts
- * if (import.meta.main) await main(downloadMany);
- * ```
  */
 export async function main(
   downloadMany: (ccList: readonly string[]) => Promise<number>,

@@ -238,13 +238,6 @@ export async function processArgs(
  * @returns never: it exits, with status 0 after the report
  * @throws {AssertionError} (node:assert's) when the counts do not add up
  * to the number of codes
- *
- * @example
- * ```ts ignore
- * import { main } from "./flags2_common.ts";
- * import { downloadMany } from "./flags2_sequential.ts";
- * if (import.meta.main) await main(downloadMany, 1, 1);
- * ```
  */
 export async function main(
   downloadMany: DownloadMany,

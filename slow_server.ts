@@ -274,11 +274,15 @@ function urlHost(hostname: string): string {
  *
  * @example A DELAY server on a free port, for a test or a bench
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PRESETS, startServer } from "./slow_server.ts";
  *
  * await using server = await startServer({ ...PRESETS.DELAY, port: 0, quiet: true });
  * const response = await fetch(`${server.url}/br/br.gif`); // 0.5 s later
- * console.log(response.status, server.peak()); // 200 1
+ * assert.equal(response.status, 200);
+ * assert.equal(response.headers.get("content-type"), "image/gif");
+ * await response.body?.cancel();
+ * assert.equal(server.peak(), 1); // one request at a time at most
  * ```
  *
  * @param options port, bind address, delay, rates, seed, quiet; each has a

@@ -20,11 +20,16 @@ import { argumentParser } from "../lib/cli.ts";
  * @returns the cipher text, or the plain text, as long as `inBytes`
  * @throws {RangeError} if `key` is longer than 256 bytes
  *
- * @example
+ * @example Encrypting twice gives the plain text back
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { arcfour } from "./arcfour.ts";
+ *
  * const key = new TextEncoder().encode("key");
- * const cipher = arcfour(key, new TextEncoder().encode("secret"));
- * new TextDecoder().decode(arcfour(key, cipher)); // "secret"
+ * const plain = new TextEncoder().encode("secret");
+ * const cipher = arcfour(key, plain);
+ * assert.notDeepEqual(cipher, plain);
+ * assert.deepEqual(arcfour(key, cipher), plain);
  * ```
  */
 export function arcfour(

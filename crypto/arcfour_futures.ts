@@ -7,7 +7,6 @@
  * Workers and child processes load this module for `arcfourTest`, so it
  * runs nothing when imported.
  *
- * @example
  * ```sh
  * deno run -A crypto/arcfour_futures.ts            # a process per CPU
  * deno run -A crypto/arcfour_futures.ts 2          # 2 processes

@@ -6,7 +6,6 @@
  * Workers and child processes load this module for `sha`, so it runs
  * nothing when imported.
  *
- * @example
  * ```sh
  * deno run -A crypto/sha_futures.ts            # a process per CPU
  * deno run -A crypto/sha_futures.ts 2          # 2 processes

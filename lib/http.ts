@@ -109,11 +109,13 @@ export async function errorMessage(exc: unknown): Promise<string> {
  * @throws {TypeError} when the connection breaks, and {DOMException} when
  * the request's signal aborts, as `Response.bytes` does
  *
- * @example
+ * @example A body under `MAX_BODY`, whole
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBody } from "./http.ts";
+ *
  * const body = await readBody(new Response("GIF89a"));
- * console.assert(body.length === 6);
+ * assert.deepEqual(body, new TextEncoder().encode("GIF89a"));
  * ```
  */
 export async function readBody(resp: Response): Promise<Uint8Array> {

@@ -1,8 +1,8 @@
 /**
  * A progress bar drawn as Python's tqdm draws it, on standard error while
  * an iterable is consumed, as the book's scripts wrap theirs in
- * `tqdm.tqdm`: the same meter (`formatMeter`), fitted to the terminal's
- * width, redrawn at most every 0.1 s with tqdm's smoothed rate, and left
+ * `tqdm.tqdm`: the same meter (`formatMeter`), as wide as the terminal but
+ * its last column, redrawn at most every 0.1 s with tqdm's smoothed rate, and left
  * where it was on Ctrl-C.
  *
  * @module
@@ -23,10 +23,13 @@ const SMOOTHING = 0.3;
  * @param t seconds, not negative
  * @returns e.g. `"00:07"`, `"1:02:05"`
  *
- * @example
+ * @example Truncated to the second, hours only when needed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatInterval } from "./tqdm.ts";
- * console.assert(formatInterval(0.65) === "00:00");
+ *
+ * assert.equal(formatInterval(7.99), "00:07");
+ * assert.equal(formatInterval(3725.9), "1:02:05");
  * ```
  */
 export function formatInterval(t: number): string {
@@ -64,17 +67,22 @@ function fixed(x: number, digits: number): string {
  * @param n items done
  * @param total items in all
  * @param elapsed seconds since the start
- * @param ncols the terminal's width: the bar takes what the rest leaves,
- * at least one character, and the line is cut to it; without it the bar
- * is 10 wide
+ * @param ncols the width the line may take: the bar takes what the rest
+ * leaves, at least one character, and the line is cut to it (a negative
+ * width cuts that many characters off its end, as Python's slice); 0 drops
+ * the bar; without it the bar is 10 wide
  * @param rate items a second; by default the average, `n / elapsed`
  * @returns the line, without `\r`
  *
- * @example
+ * @example The first line in a terminal of 60 columns: 59 characters
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatMeter } from "./tqdm.ts";
- * console.assert(formatMeter(0, 676, 0, 60) ===
- *   "  0%|                               | 0/676 [00:00<?, ?it/s]");
+ *
+ * assert.equal(
+ *   formatMeter(0, 676, 0, 59),
+ *   "  0%|                              | 0/676 [00:00<?, ?it/s]",
+ * );
  * ```
  */
 export function formatMeter(
@@ -94,7 +102,10 @@ export function formatMeter(
   const lBar = `${fixed(frac * 100, 0).padStart(3)}%|`;
   const rBar = `| ${n}/${total} [${formatInterval(elapsed)}<${remaining}, ` +
     `${rateFmt}]`;
-  const width = ncols ? Math.max(1, ncols - lBar.length - rBar.length) : 10;
+  if (ncols === 0) return lBar.slice(0, -1) + rBar.slice(1);
+  const width = ncols === undefined
+    ? 10
+    : Math.max(1, ncols - lBar.length - rBar.length);
   const nsyms = BLOCKS.length - 1;
   const eighths = Math.trunc(frac * width * nsyms);
   const full = Math.floor(eighths / nsyms);
@@ -103,7 +114,7 @@ export function formatMeter(
     bar += BLOCKS[eighths % nsyms] + " ".repeat(width - full - 1);
   }
   const line = lBar + bar + rBar;
-  return ncols ? line.slice(0, ncols) : line;
+  return ncols === undefined ? line : line.slice(0, ncols);
 }
 
 /** tqdm's exponential moving average, corrected for its first samples. */
@@ -175,10 +186,13 @@ function write(text: string): void {
   Deno.stderr.writeSync(encoder.encode(text));
 }
 
-/** Standard error's width, measured once as tqdm does; none if unknown. */
+/**
+ * The terminal's width but its last column, measured once, as tqdm does:
+ * a line that fills the last column may wrap. None if unknown.
+ */
 function terminalWidth(): number | undefined {
   try {
-    return Deno.consoleSize().columns || undefined;
+    return Deno.consoleSize().columns - 1;
   } catch {
     return undefined;
   }

@@ -9,11 +9,13 @@
  * loop ran 1.5 to 2 times faster on `bigint`s (which fit 64 bits here) than
  * on doubles (the figures are in the README).
  *
- * @example
+ * @example A prime of the book's and a composite
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPrime } from "./primes.ts";
  *
- * console.log(isPrime(142702110479723n)); // true
+ * assert.equal(isPrime(142702110479723n), true);
+ * assert.equal(isPrime(3333333333333333n), false); // divisible by 3
  * ```
  *
  * @module

@@ -12,7 +12,6 @@
  * Workers and child processes load this module for `check`, so it runs
  * nothing when imported.
  *
- * @example
  * ```sh
  * deno run -A primes/proc_pool.ts            # a process per CPU
  * deno run -A primes/proc_pool.ts 4          # 4 processes

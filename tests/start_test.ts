@@ -69,7 +69,7 @@ Deno.test("README Start: each script runs by its path from a folder outside the 
   }));
 });
 
-Deno.test("README Start: the sample bar is the line tqdm draws at 80 columns for its numbers", async () => {
+Deno.test("README Start: the sample bar is the line tqdm draws in a terminal of 80 columns (79 wide) for its numbers", async () => {
   const bars = (await startSection()).split("\n")
     .filter((line) => /^ *\d+%\|/.test(line));
   assert.equal(bars.length, 1, bars.join("\n"));
@@ -79,7 +79,7 @@ Deno.test("README Start: the sample bar is the line tqdm draws at 80 columns for
   assert.ok(numbers, bar);
   const [n, total, minutes, seconds, rate] = numbers.slice(1).map(Number);
   assert.equal(
-    formatMeter(n, total, minutes * 60 + seconds, 80, rate),
+    formatMeter(n, total, minutes * 60 + seconds, 79, rate),
     bar,
   );
 });

@@ -1,8 +1,8 @@
 /**
- * The progress bar: its meter against lines that Python's tqdm 4.64.1
- * printed (`tqdm.format_meter` with its defaults), and the three scripts
- * drawing it in a real pseudo-terminal (`script` of util-linux), 60
- * columns wide, through Ctrl-C.
+ * The progress bar: its meter against lines that Python's tqdm 4.70.1
+ * printed (`tqdm.format_meter` with its defaults), the bar against tqdm's
+ * in real pseudo-terminals (`script` of util-linux) of several widths, and
+ * the three scripts drawing it, 60 columns wide, through Ctrl-C.
  *
  * @module
  */
@@ -21,7 +21,7 @@ import {
 } from "../tools/harness.ts";
 import { denoArgv } from "../tools/process.ts";
 
-/** `[n, total, elapsed, ncols, rate, tqdm's line]`, printed by tqdm 4.64.1. */
+/** `[n, total, elapsed, ncols, rate, tqdm's line]`, printed by tqdm 4.70.1. */
 const TQDM_LINES: [
   number,
   number,
@@ -144,9 +144,11 @@ const TQDM_LINES: [
     1,
     " 33%|███████████████                              | 1/3 [00:01<00:02,  1.00it/s]",
   ],
+  [3, 7, 1, 0, undefined, " 43% 3/7 [00:01<00:01,  3.00it/s]"],
+  [3, 7, 1, -1, undefined, " 43%|▍| 3/7 [00:01<00:01,  3.00it/s"],
 ];
 
-Deno.test("formatMeter: the lines tqdm prints (start, percentages, truncated time, s/it, width)", () => {
+Deno.test("formatMeter: the lines tqdm prints (start, percentages, truncated time, s/it, width, no bar at 0, cut at -1)", () => {
   for (const [n, all, elapsed, ncols, rate, line] of TQDM_LINES) {
     const args = JSON.stringify([n, all, elapsed, ncols, rate]);
     assert.equal(formatMeter(n, all, elapsed, ncols, rate), line, args);
@@ -166,6 +168,62 @@ Deno.test("formatInterval: truncated to the second, hours when needed", () => {
   assert.equal(formatInterval(3599.5), "59:59");
   assert.equal(formatInterval(3600), "1:00:00");
   assert.equal(formatInterval(40493.2), "11:14:53");
+});
+
+/**
+ * `[columns, the first line]` that tqdm 4.70.1 drew over 3 items in a
+ * terminal that wide: it leaves the last column; with 1 column, no bar; with
+ * 0 (a terminal of unknown size), a 1-wide bar and the line cut by one.
+ */
+const TQDM_FIRST_LINES: [number, string][] = [
+  [0, "  0%| | 0/3 [00:00<?, ?it/s"],
+  [1, "  0% 0/3 [00:00<?, ?it/s]"],
+  [60, `  0%|${" ".repeat(32)}| 0/3 [00:00<?, ?it/s]`],
+  [80, `  0%|${" ".repeat(52)}| 0/3 [00:00<?, ?it/s]`],
+  [120, `  0%|${" ".repeat(92)}| 0/3 [00:00<?, ?it/s]`],
+];
+
+/** The lines a terminal shows of `screen`, as drawn: escapes removed. */
+function drawnLines(screen: string): string[] {
+  // The bar is redrawn after \r; the terminal ends lines with \r\n.
+  // Deno clears the line (ESC[2K) as a Worker loads its modules.
+  // deno-lint-ignore no-control-regex -- ANSI escapes start with ESC
+  return screen.replace(/\x1b\[[\d;]*[A-Za-z]/g, "")
+    .split(/\r\n|\r/).map((line) => line.trimEnd());
+}
+
+/** What a loop over 3 items in `tqdm` shows in a terminal `columns` wide. */
+async function threeItemsInTerminal(columns: number): Promise<string[]> {
+  const tqdmUrl = import.meta.resolve("../lib/tqdm.ts");
+  const code = `import { tqdm } from "${tqdmUrl}";\n` +
+    "for await (const _ of tqdm([1, 2, 3], 3));";
+  const quoted = denoArgv(["eval", code], ["-q"])
+    .map((arg) => `'${arg}'`).join(" ");
+  const { code: status, stdout } = await new Deno.Command("script", {
+    args: [
+      "-qfec",
+      `stty cols ${columns} rows 24; exec ${quoted}`,
+      "/dev/null",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const screen = new TextDecoder().decode(stdout);
+  assert.equal(status, 0, screen);
+  return drawnLines(screen).filter((line) => line !== "");
+}
+
+Deno.test("in a terminal: the bar as wide as tqdm's, which leaves the last column", async () => {
+  await settleAll(TQDM_FIRST_LINES.map(async ([columns, first]) => {
+    const drawn = await threeItemsInTerminal(columns);
+    const why = `${columns} columns:\n${drawn.join("\n")}`;
+    assert.equal(drawn[0], first, why);
+    assert.match(drawn.at(-1)!, /^100%.* 3\/3 \[/, why);
+    if (columns < 2) return; // the bar's rate sets the line's width
+    for (const line of drawn) assert.equal(line.length, columns - 1, why);
+  }));
 });
 
 /** tqdm's meter as it is drawn: percentage, bar, n/total, times, rate. */
@@ -217,7 +275,7 @@ async function ctrlCInTerminal(
   return screen;
 }
 
-Deno.test("in a terminal: tqdm's first line, the width of the terminal, and Ctrl-C leaves the bar at what finished", async () => {
+Deno.test("in a terminal: tqdm's first line and width, and Ctrl-C leaves the bar at what finished", async () => {
   await using server = await startServer({ ...LOCALHOST, ...PRESETS.DELAY });
   await settleAll(SCRIPT_NAMES.map(async (name) => {
     await using dir = await tempDir();
@@ -227,19 +285,14 @@ Deno.test("in a terminal: tqdm's first line, the width of the terminal, and Ctrl
       dir.path,
     );
     const why = `${name}:\n${screen}`;
-    // The bar is redrawn after \r; the terminal ends lines with \r\n.
-    // Deno clears the line (ESC[2K) as a Worker loads its modules.
-    // deno-lint-ignore no-control-regex -- ANSI escapes start with ESC
-    const drawn = screen.replace(/\x1b\[[\d;]*[A-Za-z]/g, "")
-      .split(/\r\n|\r/).map((line) => line.trimEnd());
-    const meters = drawn.filter((line) => METER.test(line));
+    const meters = drawnLines(screen).filter((line) => METER.test(line));
     assert.ok(meters.length >= 2, why);
     assert.equal(
       meters[0],
-      `  0%|${" ".repeat(31)}| 0/676 [00:00<?, ?it/s]`,
+      `  0%|${" ".repeat(30)}| 0/676 [00:00<?, ?it/s]`,
       why,
     );
-    for (const line of meters) assert.equal(line.length, COLUMNS, why);
+    for (const line of meters) assert.equal(line.length, COLUMNS - 1, why);
     const last = Number(METER.exec(meters.at(-1)!)![1]);
     const report = parseReport(screen.replaceAll("\r", ""));
     assert.ok(last > 0 && last < 676, why);

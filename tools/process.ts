@@ -29,11 +29,14 @@ export function denoArgv(args: string[], permissions: string[] = []): string[] {
  * The command `deno ...args`, with `permissions` after the subcommand:
  * stdin null, outputs piped, no colours, unless `options` say otherwise.
  *
- * @example
+ * @example `deno eval`, its output piped
  * ```ts
+ * import assert from "node:assert/strict";
  * import { denoCommand } from "./process.ts";
+ *
  * const out = await denoCommand(["eval", "console.log(1 + 1)"]).output();
- * console.assert(new TextDecoder().decode(out.stdout) === "2\n");
+ * assert.equal(out.code, 0);
+ * assert.equal(new TextDecoder().decode(out.stdout), "2\n");
  * ```
  *
  * @param args the subcommand, then the rest: `["run", file, ...]`
