@@ -13,9 +13,8 @@
 import { basename, dirname } from "node:path";
 import { EDITION_PORTS } from "../slow_server.ts";
 import { isFile, isFolder } from "../tools/files.ts";
-import { decode } from "../tools/process.ts";
 import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
-import { failedRun, runFlags, warn } from "./runs.ts";
+import { failedRun, runFlags, versionOf, warn } from "./runs.ts";
 import { type Baseline, serve } from "./scenarios.ts";
 
 /**
@@ -76,7 +75,7 @@ function flagsScript(
       if (!server) return failedRun(`port ${port} is taken: try later`);
       await Deno.mkdir(`${ctx.cwd}/${saveDir}`);
       const cmd = [python, path, "-s", scenario.server, ...scenario.args];
-      return await runFlags(cmd, ctx, server.peak, saveDir);
+      return await runFlags(cmd, ctx, server.peak, { saveDir });
     },
   };
 }
@@ -115,10 +114,7 @@ export async function loadBook(
     );
     return none;
   }
-  // output() throws at once when there is no such program.
-  const version = await Promise.resolve()
-    .then(() => new Deno.Command(python, { args: ["--version"] }).output())
-    .then((out) => decode(out.stdout).trim(), () => undefined);
+  const version = await versionOf([python, "--version"]);
   if (!version) {
     warn(`*** --python ${python}: not found; the book's rows are left out.`);
     return none;
