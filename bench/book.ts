@@ -100,25 +100,22 @@ export async function loadBook(
   python: string,
 ): Promise<Book> {
   const none: Book = { flags: [], cpu: [], notes: [] };
+  const leaveOut = (why: string) => {
+    warn(`*** ${why}; the book's rows are left out.`);
+    return none;
+  };
   if (folder === undefined) return none;
   let dir = folder.replace(/\/+$/, "");
-  if (!(await isFolder(dir))) {
-    warn(`*** --book ${dir}: no such folder; the book's rows are left out.`);
-    return none;
-  }
+  if (!(await isFolder(dir))) return leaveOut(`--book ${dir}: no such folder`);
   const edition = ([1, 2] as const).find((e) => EDITIONS[e].flags.test(dir));
   if (!edition) {
-    warn(
-      `*** --book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
-        "of the book's code; the book's rows are left out.",
+    return leaveOut(
+      `--book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
+        "of the book's code",
     );
-    return none;
   }
   const version = await versionOf([python, "--version"]);
-  if (!version) {
-    warn(`*** --python ${python}: not found; the book's rows are left out.`);
-    return none;
-  }
+  if (!version) return leaveOut(`--python ${python}: not found`);
   // The scripts run from the runs' folders.
   dir = await Deno.realPath(dir);
   if (/^[^/].*\//.test(python)) python = `${Deno.cwd()}/${python}`;

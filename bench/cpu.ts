@@ -94,20 +94,18 @@ export const CPU_SCRIPTS: CpuScript[] = [
 /** A row of the CPU table, and of the JSON: what `runCpu` makes. */
 export type CpuRow = Awaited<ReturnType<typeof runCpu>>[number];
 
-/** Runs `script` once in `mode`; returns its time, or a problem. */
-async function timeRun(
-  script: CpuScript,
-  scale: number,
-  mode: Mode,
-  ctx: RunContext,
-): Promise<number | string> {
-  const out = await measure(script.command(mode, scale), ctx);
-  const status = script.read(out.stdout);
+/** One run of a script: at a scale, in a mode. */
+type CpuRun = { script: CpuScript; scale: number; mode: Mode };
+
+/** Runs a script once; returns its time, or a problem. */
+async function timeRun(run: CpuRun, ctx: RunContext): Promise<number | string> {
+  const out = await measure(run.script.command(run.mode, run.scale), ctx);
+  const status = run.script.read(out.stdout);
   if (out.code !== 0 || !status) {
     const last = out.stderr.trim().split("\n").at(-1) ?? "";
     return `exit status ${out.code}, no status line: ${last}`;
   }
-  const { workers } = MODES[mode];
+  const { workers } = MODES[run.mode];
   const wrong = status.workers !== workers;
   return wrong ? `${status.workers} workers, not ${workers}` : status.elapsed;
 }
@@ -131,44 +129,41 @@ export async function runCpu(
 ) {
   const rows = scripts.flatMap((script) =>
     (script.scaled ? scales : [1]).map((scale) => ({
-      script,
-      scale,
-      times: {} as Partial<Record<Mode, number[]>>,
+      ...{ script, scale, times: {} as Partial<Record<Mode, number[]>> },
       problems: [] as string[],
     }))
   );
   const runs = rows.flatMap((row) =>
     row.script.modes.map((mode) => ({ row, mode }))
   );
-  const time = (script: CpuScript, scale: number, mode: Mode, what: string) =>
-    runOnce(
-      `cpu: ${script.label} ×${scale} ${what}`,
-      signal,
-      (ctx) => timeRun(script, scale, mode, ctx),
-    );
+  const time = (what: string, run: CpuRun) =>
+    runOnce(`cpu: ${run.script.label} ×${run.scale} ${what}`, { signal }, {
+      run: timeRun,
+    }, run);
   const left = await inRounds(runs, repeat, {
     of: ({ row }) => row.script,
     async warmUp(script) {
-      const pools = script.modes.filter((m) => MODES[m].workers === 2);
-      const results = [];
-      for (const mode of pools) {
-        results.push(await time(script, 1, mode, `${mode} warm-up`));
+      let problem;
+      for (const mode of script.modes.filter((m) => MODES[m].workers === 2)) {
+        const result = await time(`${mode} warm-up`, {
+          script,
+          scale: 1,
+          mode,
+        });
+        if (typeof result === "string") problem ??= result;
       }
-      return results.find((result) => typeof result === "string");
+      return problem;
     },
     async run({ row, mode }, r) {
       const what = `${mode} run ${r}`;
-      const result = await time(row.script, row.scale, mode, what);
+      const result = await time(what, { ...row, mode });
       (row.times[mode] ??= []).push(typeof result === "number" ? result : NaN);
       if (typeof result === "string") row.problems.push(`${what}: ${result}`);
     },
   });
-  return rows.filter((row) => left.some((run) => run.row === row)).map((
-    { script, scale, times, problems },
-  ) => ({
-    script: script.label,
-    scale,
-    times,
+  const kept = rows.filter((row) => left.some((run) => run.row === row));
+  return kept.map(({ script, scale, times, problems }) => ({
+    ...{ script: script.label, scale, times },
     median: Object.fromEntries(
       Object.entries(times).map(([mode, times]) => [mode, median(times)]),
     ) as Partial<Record<Mode, number>>,
@@ -195,7 +190,7 @@ export function cpuTable(rows: CpuRow[], repeat: number): string {
     checkCell(row.problems),
   ]);
   return [
-    `CPU-bound scripts: median of ${repeat} run(s) of the elapsed time each ` +
+    `Median of ${repeat} run(s) of the elapsed time each ` +
     "script prints, in rounds (each mode once a round); the ratios are the " +
     "medians of the rounds' ratios; pool overhead = 2 Workers / (plain / 2) - 1.",
     "",

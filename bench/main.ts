@@ -9,7 +9,7 @@
  * ```sh
  * deno task bench                            # every scenario, 3 runs each
  * deno task bench --quick                    # 1 run of a subset
- * deno task bench --scenario delay-m30 --scenario error --repeat 5
+ * deno task bench --scenario delay-m30 --scenario error --quick --repeat 3
  * deno task bench --book ../example-code/17-futures/countries
  * ```
  *
@@ -78,7 +78,7 @@ async function parseOptions(args: string[]): Promise<Options> {
       ],
     )
     .option("--repeat <N>", "runs per row (default 3)", cli.positiveInteger)
-    .option("--quick", "one run of a quick subset")
+    .option("--quick", "one run of each scenario's quick subset")
     .option(
       "--book <DIR>",
       "also run the book's scripts of DIR, 17-futures/countries or " +
@@ -92,18 +92,13 @@ async function parseOptions(args: string[]): Promise<Options> {
   return cli.parseOrExit<Options>(program, args);
 }
 
-/** A script of ours that fails before the bench has timed anything. */
-export class WarmUpError extends Error {
-  override name = "WarmUpError";
-}
-
 /**
  * Runs every case `repeat` times in rounds, then each script once traced.
  * Each runner first runs once on two codes, so that no timed run pays for
  * transpiling; a baseline that fails it is left out, with a line.
  *
  * @returns the cases left
- * @throws {WarmUpError} when one of our scripts fails its warm-up
+ * @throws {Error} when one of our scripts fails its warm-up
  */
 async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const run = async (c: Case, what: string, traced?: boolean) => {
@@ -111,9 +106,9 @@ async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
       `${c.scenario.label} ${c.runner.label} ${what}`;
     const result = await runOnce(
       what,
-      signal,
-      (ctx) => c.runner.run(c.scenario, ctx),
-      traced,
+      { signal, traced },
+      c.runner,
+      c.scenario,
     );
     for (const problem of result.problems) warn(`*** ${what}: ${problem}`);
     return result;
@@ -121,15 +116,10 @@ async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const left = await inRounds(cases, repeat, {
     of: (c) => c.runner,
     async warmUp(runner) {
-      const { problems } = await runOnce(
-        `warming up: ${runner.label}`,
-        signal,
-        (ctx) => runner.run(WARM_UP, ctx),
-      );
+      const what = `warming up: ${runner.label}`;
+      const { problems } = await runOnce(what, { signal }, runner, WARM_UP);
       const why = problems.join("; ");
-      if (why && !isBaseline(runner)) {
-        throw new WarmUpError(`warm-up of ${runner.label}: ${why}`);
-      }
+      if (why && !isBaseline(runner)) throw new Error(`${what}: ${why}`);
       return why;
     },
     run: async (c, r) => void c.runs.push(await run(c, `run ${r}`)),
@@ -153,9 +143,8 @@ async function main(args: string[]): Promise<void> {
   const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
   const cpu = named.length === 0 || named.includes("cpu");
-  // --quick picks its subset only when no scenario is named.
-  const quick = (options.quick ?? false) && named.length === 0;
-  const repeat = options.repeat ?? (options.quick ? 1 : 3);
+  const quick = options.quick ?? false;
+  const repeat = options.repeat ?? (quick ? 1 : 3);
   const book = await loadBook(options.book, options.python);
   const curl = await isFile(CURL_PATH);
   const baselines = BASELINES.filter((b) => curl || b !== CURL);

@@ -50,17 +50,10 @@ function figures(rows: Row[], columns: string[]): string[] {
 }
 
 /** What a page is made of: the run's command, date, machine, runs per row, notes, flags rows and their ratio columns, the chart's path from the page, the CPU table. */
-export interface PageParts {
-  command: string;
-  date: Date;
+export type PageParts = { command: string; date: Date; repeat: number } & {
   machine: Awaited<ReturnType<typeof machine>>;
-  repeat: number;
   notes: string[];
-  rows: Row[];
-  columns: string[];
-  chart?: string;
-  cpu?: string;
-}
+} & { rows: Row[]; columns: string[]; chart: string; cpu?: string };
 
 /** The Markdown page of a run. */
 export function benchmarkPage(p: PageParts): string {
@@ -97,8 +90,8 @@ export function benchmarkPage(p: PageParts): string {
   if (found.length) lines.push("", "## Figures to read first", "", ...found);
   if (p.rows.length) {
     lines.push("", "## Downloads", "", flagsTable(p.rows, p.columns));
-    if (p.chart) lines.push("", `![Downloads completed over time](${p.chart})`);
   }
+  if (p.chart) lines.push("", `![Downloads completed over time](${p.chart})`);
   if (p.cpu) lines.push("", "## CPU-bound scripts", "", p.cpu);
   return lines.join("\n") + "\n";
 }

@@ -197,16 +197,16 @@ export async function runFlags(
   return runOf(out, (stdout) => read(stdout, out), checked);
 }
 
-/** Shows `what`, then makes one run in a fresh folder, removed after it. */
-export async function runOnce<T>(
+/** Shows `what`, then runs `job` once in a fresh folder, removed after it. */
+export async function runOnce<A, T>(
   what: string,
-  signal: AbortSignal,
-  run: (ctx: RunContext) => Promise<T>,
-  traced = false,
+  ctx: Omit<RunContext, "cwd">,
+  job: { run(arg: A, ctx: RunContext): Promise<T> },
+  arg: A,
 ): Promise<T> {
   progress(what);
   await using dir = await workFolder();
-  return await run({ cwd: dir.path, signal, traced });
+  return await job.run(arg, { ...ctx, cwd: dir.path });
 }
 
 /**

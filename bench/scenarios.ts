@@ -12,14 +12,14 @@ import { type FlagServer, PRESETS, startServer } from "../slow_server.ts";
 import { repoPath, SCRIPTS } from "../tools/files.ts";
 import { denoArgv } from "../tools/process.ts";
 import type { FloorReport } from "./floor.ts";
-import { measure, type Run, type RunContext, runFlags, runOf } from "./runs.ts";
+import * as runs from "./runs.ts";
 
 /** What runs a case: its id ("threadpool", "curl", "book-threadpool"...), its name in the table, one run of a scenario. */
-export interface Runner {
+export type Runner = {
   id: string;
   label: string;
-  run(scenario: Scenario, ctx: RunContext): Promise<Run>;
-}
+  run(scenario: Scenario, ctx: runs.RunContext): Promise<runs.Run>;
+};
 
 /**
  * What the scripts are measured against: curl, the Worker floor, the book's
@@ -28,19 +28,16 @@ export interface Runner {
  * the scenario's when undefined). It joins the scenarios of `scenarios`
  * (all of them when undefined); `note` says what it is, on the page.
  */
-export interface Baseline extends Runner {
+export type Baseline = Runner & {
   ratio: { column: string; over?: string[] };
   scenarios?: string[];
   note?: string;
-}
+};
 
 /** A row of the table: a scenario, what runs it, its timed runs, and (not for a baseline) the traced run the chart draws. */
-export interface Case {
-  scenario: Scenario;
-  runner: Runner | Baseline;
-  runs: Run[];
-  traced?: Run;
-}
+export type Case = { scenario: Scenario; runner: Runner; runs: runs.Run[] } & {
+  traced?: runs.Run;
+};
 
 /** Whether `runner` is a baseline, not one of our scripts. */
 export function isBaseline(runner: Runner | Baseline): runner is Baseline {
@@ -62,23 +59,19 @@ async function codesOf(args: string[]): Promise<string[]> {
 }
 
 /** Our flags2 scripts, run as a reader runs them, `deno run -A`; the traced run also `-v`, for the pool's line. */
-const SCRIPT_RUNNERS = Object.entries(SCRIPTS).map(([id, file]) => ({
+const SCRIPT_RUNNERS = Object.entries(SCRIPTS).map(([id, file]): Runner => ({
   id,
   label: id,
-  async run(scenario: Scenario, ctx: RunContext) {
+  async run(scenario, ctx) {
     await using server = await serve(scenario);
     const trace = ctx.traced ? ["--trace", "trace.jsonl", "-v"] : [];
     const args = ["-s", server.url, ...scenario.args, ...trace];
     const cmd = denoArgv(["run", repoPath(file), ...args], ["-A"]);
-    return await runFlags(cmd, ctx, server.peak);
+    return await runs.runFlags(cmd, ctx, server.peak);
   },
 }));
 
-/**
- * Example 17-4, `flags_threadpool_ac.ts`: 5 flags on 3 Workers, timed whole
- * by the bench (start-up and Workers included), as it prints no flags2
- * report.
- */
+/** Example 17-4, `flags_threadpool_ac.ts`: 5 flags on 3 Workers, timed whole by the bench, as it prints no flags2 report; it has no `--trace`. */
 const EXAMPLE_17_4: Runner = {
   id: "threadpool_ac",
   label: "flags_threadpool_ac.ts",
@@ -86,17 +79,17 @@ const EXAMPLE_17_4: Runner = {
     await using server = await serve(scenario);
     const path = repoPath("flags_threadpool_ac.ts");
     const cmd = denoArgv(["run", path, "-s", server.url], ["-A"]);
-    // It has no --trace: its traced run is one more plain run.
-    return await runFlags(cmd, { ...ctx, traced: false }, server.peak, {
-      read: (stdout, { seconds }) => {
-        const ok = Number(/^(\d+) flags downloaded in /m.exec(stdout)?.[1]);
-        if (Number.isNaN(ok)) throw new Error("no count of flags");
-        const report = { elapsed: seconds, codes: 5, concurrency: 3, ok };
-        return { ...report, notFound: 0, errors: 0 };
-      },
-    });
+    const read = (stdout: string, { seconds }: runs.Measured) => {
+      const ok = Number(/^(\d+) flags downloaded in /m.exec(stdout)?.[1]);
+      if (Number.isNaN(ok)) throw new Error("no count of flags");
+      return { elapsed: seconds, codes: 5, concurrency: 3, ok, ...NONE };
+    };
+    const plain = { ...ctx, traced: false };
+    return await runs.runFlags(cmd, plain, server.peak, { read });
   },
 };
+
+const NONE = { notFound: 0, errors: 0 };
 
 /** What runs the scenarios' scripts, by id. */
 const RUNNERS: Record<string, Runner> = Object.fromEntries(
@@ -108,9 +101,7 @@ const CURL_PARALLEL = 50;
 
 /** `curl --parallel` over the scenario's URLs: what LOCAL can give at best. */
 export const CURL: Baseline = {
-  id: "curl",
-  label: "curl",
-  ratio: { column: "× curl" },
+  ...{ id: "curl", label: "curl", ratio: { column: "× curl" } },
   scenarios: ["local"],
   note: `curl: \`curl --parallel\` over the same URLs, ${CURL_PARALLEL} at a ` +
     "time: what LOCAL can give at best.",
@@ -124,22 +115,20 @@ export const CURL: Baseline = {
     // One status per transfer: 404s are expected, so no --fail.
     const cmd = [CURL_PATH, "--parallel", "--parallel-max", `${CURL_PARALLEL}`];
     cmd.push("--silent", "--write-out", "%{http_code}\\n", "-K", "urls.conf");
-    const out = await measure(cmd, ctx);
-    const elapsed = out.seconds;
+    const out = await runs.measure(cmd, ctx);
     const statuses = out.stdout.split("\n").filter((line) => line);
-    const ok = statuses.filter((s) => s === "200").length;
-    const notFound = statuses.filter((s) => s === "404").length;
+    const count = (code: string) => statuses.filter((s) => s === code).length;
+    const [ok, notFound] = [count("200"), count("404")];
     const errors = statuses.length - ok - notFound;
-    const concurrency = CURL_PARALLEL;
-    const report = { elapsed, codes: codes.length, concurrency, ok, notFound };
-    return runOf(out, () => ({ ...report, errors }), { peak: server.peak() });
+    const report = { elapsed: out.seconds, codes: codes.length, ok, notFound };
+    const read = () => ({ ...report, errors, concurrency: CURL_PARALLEL });
+    return runs.runOf(out, read, { peak: server.peak() });
   },
 };
 
 /** The threadpool's pool with tasks that only sleep (`floor.ts`), at the scenario's `-m`. */
 export const FLOOR: Baseline = {
-  id: "floor",
-  label: "Worker floor",
+  ...{ id: "floor", label: "Worker floor" },
   ratio: { column: "× floor", over: ["threadpool"] },
   scenarios: ["delay-m30", "delay-m1000"],
   note: "Worker floor: the threadpool's pool running tasks that only sleep " +
@@ -150,8 +139,8 @@ export const FLOOR: Baseline = {
     const maxReq = m >= 0 ? scenario.args.slice(m, m + 2) : [];
     const tasks = ["-n", String((await codesOf(scenario.args)).length)];
     const args = ["run", repoPath("bench/floor.ts"), ...maxReq, ...tasks];
-    const out = await measure(denoArgv(args, ["-A"]), ctx);
-    return runOf(out, (stdout): FloorReport => JSON.parse(stdout), {});
+    const out = await runs.measure(denoArgv(args, ["-A"]), ctx);
+    return runs.runOf(out, (stdout): FloorReport => JSON.parse(stdout), {});
   },
 };
 
@@ -170,14 +159,12 @@ function scenario(
   scripts: string[],
   quick = scripts,
 ) {
-  const [server, ...args] = label.split(" ") as [
-    keyof typeof PRESETS,
-    ...string[],
-  ];
-  return { id, label, server, args, scripts, quick };
+  const [server, ...args] = label.split(" ");
+  return { id, label, server: server as Server, args, scripts, quick };
 }
 
 export type Scenario = ReturnType<typeof scenario>;
+type Server = keyof typeof PRESETS;
 
 const ALL = ["sequential", "threadpool", "asyncio"];
 const POOLS = ["threadpool", "asyncio"];
@@ -185,11 +172,12 @@ const POOLS = ["threadpool", "asyncio"];
 /**
  * What the bench runs, in order: id, command line, scripts, those of
  * `--quick`. Sequential and asyncio (5 at a time) take minutes against
- * ERROR, so `--quick` runs only the threadpool there.
+ * ERROR, and asyncio at -m 30 takes as long as the threadpool, so `--quick`
+ * runs only the threadpool there.
  */
 export const SCENARIOS: readonly Scenario[] = [
   scenario("local", "LOCAL -e", ALL),
-  scenario("delay-m30", "DELAY -e -m 30", POOLS, []),
+  scenario("delay-m30", "DELAY -e -m 30", POOLS, ["threadpool"]),
   scenario("delay-m1000", "DELAY -e -m 1000", POOLS),
   scenario("delay-b", "DELAY B", ["sequential"]),
   scenario("error", "ERROR -e", ALL, ["threadpool"]),
@@ -199,14 +187,12 @@ export const SCENARIOS: readonly Scenario[] = [
 /** What every runner first runs once, so that no timed run pays for transpiling. */
 export const WARM_UP: Scenario = scenario("warm-up", "LOCAL BR XX", []);
 
-/** The scenarios that `--scenario` names: an id, else a server label for all of its scenarios. */
+/** The scenarios that `--scenario` names: an id, or a server label for all of its scenarios. */
 export function pickScenarios(names: string[]): Scenario[] {
   if (names.length === 0) return [...SCENARIOS];
   const wanted = new Set(names.map((name) => name.toLowerCase()));
-  const ids = new Set(SCENARIOS.map((s) => s.id));
   return SCENARIOS.filter((s) =>
-    wanted.has(s.id) ||
-    wanted.has(s.server.toLowerCase()) && !ids.has(s.server.toLowerCase())
+    wanted.has(s.id) || wanted.has(s.server.toLowerCase())
   );
 }
 
@@ -218,7 +204,7 @@ export function pickScenarios(names: string[]): Scenario[] {
 export function planCases(
   scenarios: Scenario[],
   quick: boolean,
-  baselines: Baseline[],
+  baselines: readonly Baseline[],
   book: Baseline[] = [],
 ): Case[] {
   return scenarios.flatMap((scenario) => {

@@ -52,8 +52,9 @@ export function idealTime({ scenario, runs: [run] }: Case): number | undefined {
  * The row of `c`: its median, shortest and longest time (s); DELAY's ideal
  * time and the median over it; the median over each baseline's of its
  * scenario among `cases` that divides it, by column; per run, the server's
- * peak; the Workers its pool created, when it says; the median peak RSS; what did not add up; the runs without traces,
- * and the traced run's time, which is not in the median.
+ * peak; the Workers its pool created, when it says; the median peak RSS;
+ * what did not add up; the runs without traces, and the traced run's time,
+ * which is not in the median.
  */
 export function summarize(c: Case, cases: Case[]) {
   const times = c.runs.map((run) => run.elapsed);

@@ -125,10 +125,10 @@ Deno.test("pickScenarios takes ids and server labels", () => {
     "delay-m1000",
     "delay-b",
   ]);
-  // "local" is an id as well as a label: the id alone.
   assert.deepEqual(pickScenarios(["LOCAL", "error"]).map((s) => s.id), [
     "local",
     "error",
+    "example-17-4",
   ]);
   assert.deepEqual(pickScenarios(["example-17-4"]).map((s) => s.label), [
     "LOCAL",
@@ -171,14 +171,15 @@ Deno.test("planCases: curl joins LOCAL, the Worker floor and the book's scripts 
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
     "delay-b sequential",
+    "example-17-4 threadpool_ac",
   ]);
-  // --quick runs no threadpool in delay-m30, so no floor there either.
-  assert.deepEqual(plan(["delay-m30", "delay-m1000"], true), [
-    "delay-m1000 floor",
-    "delay-m1000 threadpool",
-    "delay-m1000 asyncio",
+  // --quick runs only the threadpool in ERROR, so no book's asyncio there.
+  assert.deepEqual(plan(["error"], true, [bookOf("asyncio")]), [
+    "error threadpool",
   ]);
   assert.deepEqual(plan(["delay"], true, [bookOf("sequential")]), [
+    "delay-m30 floor",
+    "delay-m30 threadpool",
     "delay-m1000 floor",
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
