@@ -7,7 +7,7 @@
  */
 
 import { parseTrace, type TraceLine } from "../lib/trace.ts";
-import { listDir, type TempDir, tempDir } from "../tools/files.ts";
+import { listDir, tempDir } from "../tools/files.ts";
 import { decode, killTree, type RunResult } from "../tools/process.ts";
 import { parseReport, type Report } from "../tools/report.ts";
 
@@ -53,16 +53,6 @@ export interface Run extends Report {
   exitCode: number;
   problems: string[];
   trace: TraceLine[];
-}
-
-export function workFolder(): Promise<TempDir> {
-  return tempDir({ prefix: "flags2-bench-", dir: workdir() });
-}
-
-/** A line on standard error saying where the bench is, over the last one on a terminal. */
-export function progress(text: string): void {
-  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
 }
 
 /** A line on standard error that stays, over the progress line if any. */
@@ -165,10 +155,10 @@ export function runOf(
     return failedRun(`no report (exit status ${out.code}): ${why}`, out);
   }
   const problems = checkRun(report, out.code, trace?.length, saved);
-  const workers = Number(POOL_LINE.exec(out.stdout)?.[1] ?? NaN);
+  const pool = POOL_LINE.exec(out.stdout);
   const { code: exitCode, memoryKiB } = out;
   return {
-    ...{ peak, workers: Number.isNaN(workers) ? undefined : workers },
+    ...{ peak, workers: pool ? Number(pool[1]) : undefined },
     ...{ ...report, exitCode, memoryKiB, problems, trace: trace ?? [] },
   };
 }
@@ -197,15 +187,16 @@ export async function runFlags(
   return runOf(out, (stdout) => read(stdout, out), checked);
 }
 
-/** Shows `what`, then runs `job` once in a fresh folder, removed after it. */
+/** Shows `what` on standard error (over the last line on a terminal), then runs `job` once in a fresh folder, removed after it. */
 export async function runOnce<A, T>(
   what: string,
   ctx: Omit<RunContext, "cwd">,
   job: { run(arg: A, ctx: RunContext): Promise<T> },
   arg: A,
 ): Promise<T> {
-  progress(what);
-  await using dir = await workFolder();
+  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${what}` : `${what}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
+  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir() });
   return await job.run(arg, { ...ctx, cwd: dir.path });
 }
 
