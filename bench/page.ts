@@ -29,10 +29,10 @@ export async function machine(python: string) {
 /** The figures a reader looks for first: a scenario, a script, the columns of its row. */
 const FIGURES = [
   ["DELAY -e -m 1000", "threadpool", "× book", "server peak", "peak RSS MiB"],
-  ["DELAY -e -m 30", "threadpool", "× ideal", "× book"],
-  ["ERROR -e", "threadpool", "× book"],
+  ["DELAY -e -m 30", "threadpool", "median s", "× ideal", "× book"],
+  ["ERROR -e", "threadpool", "median s", "× book"],
   ["LOCAL -e", "threadpool", "median s"],
-  ["LOCAL", "flags_threadpool_ac.ts", "median s", "Workers"],
+  ["LOCAL", "flags_threadpool_ac.ts", "median s"],
 ];
 
 /** A line per figure of `FIGURES` that the run has, read from the table's cells. */
