@@ -13,9 +13,8 @@
 import { basename, dirname } from "node:path";
 import { EDITION_PORTS } from "../slow_server.ts";
 import { isFile, isFolder } from "../tools/files.ts";
-import { decode } from "../tools/process.ts";
 import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
-import { failedRun, runFlags, warn } from "./runs.ts";
+import { failedRun, runFlags, versionOf, warn } from "./runs.ts";
 import { type Baseline, serve } from "./scenarios.ts";
 
 /**
@@ -76,7 +75,7 @@ function flagsScript(
       if (!server) return failedRun(`port ${port} is taken: try later`);
       await Deno.mkdir(`${ctx.cwd}/${saveDir}`);
       const cmd = [python, path, "-s", scenario.server, ...scenario.args];
-      return await runFlags(cmd, ctx, server.peak, saveDir);
+      return await runFlags(cmd, ctx, server.peak, { saveDir });
     },
   };
 }
@@ -101,28 +100,22 @@ export async function loadBook(
   python: string,
 ): Promise<Book> {
   const none: Book = { flags: [], cpu: [], notes: [] };
+  const leaveOut = (why: string) => {
+    warn(`*** ${why}; the book's rows are left out.`);
+    return none;
+  };
   if (folder === undefined) return none;
   let dir = folder.replace(/\/+$/, "");
-  if (!(await isFolder(dir))) {
-    warn(`*** --book ${dir}: no such folder; the book's rows are left out.`);
-    return none;
-  }
+  if (!(await isFolder(dir))) return leaveOut(`--book ${dir}: no such folder`);
   const edition = ([1, 2] as const).find((e) => EDITIONS[e].flags.test(dir));
   if (!edition) {
-    warn(
-      `*** --book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
-        "of the book's code; the book's rows are left out.",
+    return leaveOut(
+      `--book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
+        "of the book's code",
     );
-    return none;
   }
-  // output() throws at once when there is no such program.
-  const version = await Promise.resolve()
-    .then(() => new Deno.Command(python, { args: ["--version"] }).output())
-    .then((out) => decode(out.stdout).trim(), () => undefined);
-  if (!version) {
-    warn(`*** --python ${python}: not found; the book's rows are left out.`);
-    return none;
-  }
+  const version = await versionOf([python, "--version"]);
+  if (!version) return leaveOut(`--python ${python}: not found`);
   // The scripts run from the runs' folders.
   dir = await Deno.realPath(dir);
   if (/^[^/].*\//.test(python)) python = `${Deno.cwd()}/${python}`;

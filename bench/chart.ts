@@ -47,15 +47,17 @@ export function completionCurve(trace: TraceLine[]) {
 const seconds = (t: number) => `${Number(t.toFixed(2))} s`;
 
 /**
- * The chart's panels, one per scenario: its title, a subtitle (the codes,
- * each script's concurrency), a line per script from its traced run, and
- * rules at the times marked across it (each baseline's median, the ideal).
+ * The chart's panels, one per scenario with traced runs: its title, a
+ * subtitle (the codes, each script's concurrency), a line per script from
+ * its traced run, and rules at the times marked across it (each baseline's
+ * median, the ideal).
  */
 export function chartPanels(cases: Case[]) {
   const scenarios = [...new Set(cases.map((c) => c.scenario))];
-  return scenarios.map((scenario) => {
+  return scenarios.flatMap((scenario) => {
     const mine = cases.filter((c) => c.scenario === scenario);
-    const scripts = mine.filter((c) => !isBaseline(c.runner));
+    const scripts = mine.filter((c) => c.traced?.trace.length);
+    if (!scripts.length) return [];
     const rules = mine.filter((c) => isBaseline(c.runner)).map((c) => ({
       t: medianTime(c),
       label: `${c.runner.label} ${seconds(medianTime(c))}`,
@@ -66,7 +68,7 @@ export function chartPanels(cases: Case[]) {
     const concurrency = scripts.map((c) =>
       `${c.runner.label} ${c.runs[0].concurrency}`
     );
-    return {
+    return [{
       title: scenario.label,
       subtitle: `${scripts[0]?.runs[0].codes} codes · concurrent requests: ` +
         concurrency.join(", ") + " · dot: last one",
@@ -75,7 +77,7 @@ export function chartPanels(cases: Case[]) {
         points: completionCurve(c.traced?.trace ?? []),
       })),
       rules,
-    };
+    }];
   });
 }
 

@@ -11,15 +11,8 @@
 
 import { repoPath } from "../tools/files.ts";
 import { denoArgv } from "../tools/process.ts";
-import {
-  measure,
-  progress,
-  type RunContext,
-  warn,
-  workFolder,
-} from "./runs.ts";
-import { median } from "./stats.ts";
-import { checkCell, markdownTable } from "./table.ts";
+import { inRounds, measure, type RunContext, runOnce } from "./runs.ts";
+import { checkCell, markdownTable, median } from "./table.ts";
 
 /** How much bigger the jobs of each script's second row are: enough that handing a job to a pool costs little beside it. */
 export const SCALE = 32;
@@ -37,16 +30,26 @@ export type Mode = keyof typeof MODES;
 
 const ALL_MODES = Object.keys(MODES) as Mode[];
 
-/**
- * The ratios of the table, of mode `of[0]` over `of[1]`, with what 2
- * workers on 2 cores should reach; the pool overhead is what the pool adds
- * to a perfect split of the plain loop, 2 Workers / (plain / 2) - 1, in %.
- */
+/** The ratio of mode `of[0]` over `of[1]`, at most `max`: what 2 workers on 2 cores should reach. */
+const ratio = (id: string, of: [Mode, Mode], max: number) => ({
+  ...{ id, of, head: `${of.join(" / ")} (≤ ${max.toFixed(2)})` },
+  value: (a: number, b: number) => a / b,
+  text: (r: number) => r.toFixed(2),
+  ok: (r: number) => r <= max,
+});
+
+/** The ratios of the table, each computed within a round (the machine's speed drifts over minutes), its head, its cell and its target. */
 const RATIOS = [
-  { id: "workersRatio", of: ["2 Workers", "1 Worker"], max: 0.60 },
-  { id: "processesRatio", of: ["2 processes", "1 process"], max: 0.65 },
-  { id: "overhead", of: ["2 Workers", "plain"], max: 0.15 },
-] as const;
+  ratio("workersRatio", ["2 Workers", "1 Worker"], 0.60),
+  ratio("processesRatio", ["2 processes", "1 process"], 0.65),
+  { // What the pool adds to a perfect split of the plain loop.
+    ...{ id: "overhead", of: ["2 Workers", "plain"] as const },
+    head: "pool overhead (< 15 %)",
+    value: (a: number, b: number) => a / (b / 2) - 1,
+    text: (r: number) => `${(r * 100).toFixed(0)} %`,
+    ok: (r: number) => r < 0.15,
+  },
+];
 
 /** What a CPU script prints last: its workers and seconds; undefined when it is not that. */
 export type Status = { workers: number; elapsed: number } | undefined;
@@ -91,29 +94,26 @@ export const CPU_SCRIPTS: CpuScript[] = [
 /** A row of the CPU table, and of the JSON: what `runCpu` makes. */
 export type CpuRow = Awaited<ReturnType<typeof runCpu>>[number];
 
-/** Runs `script` once in `mode`; returns its time, or a problem. */
-async function runOnce(
-  script: CpuScript,
-  scale: number,
-  mode: Mode,
-  ctx: RunContext,
-): Promise<number | string> {
-  const out = await measure(script.command(mode, scale), ctx);
-  const status = script.read(out.stdout);
+/** One run of a script: at a scale, in a mode. */
+type CpuRun = { script: CpuScript; scale: number; mode: Mode };
+
+/** Runs a script once; returns its time, or a problem. */
+async function timeRun(run: CpuRun, ctx: RunContext): Promise<number | string> {
+  const out = await measure(run.script.command(run.mode, run.scale), ctx);
+  const status = run.script.read(out.stdout);
   if (out.code !== 0 || !status) {
     const last = out.stderr.trim().split("\n").at(-1) ?? "";
     return `exit status ${out.code}, no status line: ${last}`;
   }
-  const { workers } = MODES[mode];
+  const { workers } = MODES[run.mode];
   const wrong = status.workers !== workers;
   return wrong ? `${status.workers} workers, not ${workers}` : status.elapsed;
 }
 
 /**
  * Runs every script at every scale in each of its modes, `repeat` times, in
- * rounds: a slow spell of the machine then weighs on every mode alike. One
- * run of each script first, in each pool of 2 workers, so that no timed run
- * pays for transpiling; a script that fails it is left out, with a line.
+ * rounds. Each script first runs once in each pool of 2 workers; a script
+ * that fails it is left out, with a line.
  *
  * @returns a row per script and scale (how many times the book's size each
  *   job is): the times of each of its modes, a round each (NaN for a failed
@@ -127,52 +127,49 @@ export async function runCpu(
   scales: number[],
   signal: AbortSignal,
 ) {
-  await using dir = await workFolder();
-  const ctx = { cwd: dir.path, signal };
-  const sound: CpuScript[] = [];
-  for (const script of scripts) {
-    progress(`cpu: warming up ${script.label}`);
-    let problem;
-    for (const mode of script.modes.filter((m) => MODES[m].workers === 2)) {
-      const result = await runOnce(script, 1, mode, ctx);
-      if (typeof result === "string") problem ??= result;
-    }
-    if (problem) warn(`*** ${script.label} left out: ${problem}`);
-    else sound.push(script);
-  }
-  const rows = sound.flatMap((script) =>
+  const rows = scripts.flatMap((script) =>
     (script.scaled ? scales : [1]).map((scale) => ({
-      script,
-      scale,
-      times: {} as Partial<Record<Mode, number[]>>,
+      ...{ script, scale, times: {} as Partial<Record<Mode, number[]>> },
       problems: [] as string[],
     }))
   );
-  for (let r = 1; r <= repeat; r++) {
-    for (const row of rows) {
-      for (const mode of row.script.modes) {
-        const what = `${mode} run ${r}`;
-        progress(`cpu: ${row.script.label} ×${row.scale} ${what}`);
-        const time = await runOnce(row.script, row.scale, mode, ctx);
-        (row.times[mode] ??= []).push(typeof time === "number" ? time : NaN);
-        if (typeof time === "string") row.problems.push(`${what}: ${time}`);
+  const runs = rows.flatMap((row) =>
+    row.script.modes.map((mode) => ({ row, mode }))
+  );
+  const time = (what: string, run: CpuRun) =>
+    runOnce(`cpu: ${run.script.label} ×${run.scale} ${what}`, { signal }, {
+      run: timeRun,
+    }, run);
+  const left = await inRounds(runs, repeat, {
+    of: ({ row }) => row.script,
+    async warmUp(script) {
+      let problem;
+      for (const mode of script.modes.filter((m) => MODES[m].workers === 2)) {
+        const result = await time(`${mode} warm-up`, {
+          script,
+          scale: 1,
+          mode,
+        });
+        if (typeof result === "string") problem ??= result;
       }
-    }
-  }
-  return rows.map(({ script, scale, times, problems }) => ({
-    script: script.label,
-    scale,
-    times,
+      return problem;
+    },
+    async run({ row, mode }, r) {
+      const what = `${mode} run ${r}`;
+      const result = await time(what, { ...row, mode });
+      (row.times[mode] ??= []).push(typeof result === "number" ? result : NaN);
+      if (typeof result === "string") row.problems.push(`${what}: ${result}`);
+    },
+  });
+  const kept = rows.filter((row) => left.some((run) => run.row === row));
+  return kept.map(({ script, scale, times, problems }) => ({
+    ...{ script: script.label, scale, times },
     median: Object.fromEntries(
       Object.entries(times).map(([mode, times]) => [mode, median(times)]),
     ) as Partial<Record<Mode, number>>,
-    // Ratios within a round: the machine's speed drifts over minutes.
-    ratios: Object.fromEntries<number>(RATIOS.map(({ id, of }) => {
+    ratios: Object.fromEntries<number>(RATIOS.map(({ id, of, value }) => {
       const [a, b] = of.map((mode) => times[mode]);
-      if (!a || !b) return [id, NaN];
-      const pool = id === "overhead";
-      const paired = a.map((x, r) => pool ? x / (b[r] / 2) - 1 : x / b[r]);
-      return [id, median(paired)];
+      return [id, a && b ? median(a.map((x, r) => value(x, b[r]))) : NaN];
     })),
     problems,
   }));
@@ -181,31 +178,19 @@ export async function runCpu(
 /** The Markdown table of the rows of `runCpu`, with a line above it, the targets in its head and a ✓ or ✗ beside each ratio. */
 export function cpuTable(rows: CpuRow[], repeat: number): string {
   const head = ["script", "job size", ...ALL_MODES.map((mode) => `${mode} s`)];
-  for (const { id, of, max } of RATIOS) {
-    head.push(
-      id === "overhead"
-        ? `pool overhead (< ${max * 100} %)`
-        : `${of.join(" / ")} (≤ ${max.toFixed(2)})`,
-    );
-  }
-  head.push("check");
+  head.push(...RATIOS.map((ratio) => ratio.head), "check");
   const lines = rows.map((row) => [
     row.script,
     row.scale === 1 ? "book's" : `×${row.scale}`,
     ...ALL_MODES.map((mode) => row.median[mode]?.toFixed(2) ?? ""),
-    ...RATIOS.map(({ id, max }) => {
+    ...RATIOS.map(({ id, text, ok }) => {
       const r = row.ratios[id];
-      if (Number.isNaN(r)) return "";
-      // The overhead is a percentage, its target strict.
-      const [text, ok] = id === "overhead"
-        ? [`${(r * 100).toFixed(0)} %`, r < max]
-        : [r.toFixed(2), r <= max];
-      return `${text} ${ok ? "✓" : "✗"}`;
+      return Number.isNaN(r) ? "" : `${text(r)} ${ok(r) ? "✓" : "✗"}`;
     }),
     checkCell(row.problems),
   ]);
   return [
-    `CPU-bound scripts: median of ${repeat} run(s) of the elapsed time each ` +
+    `Median of ${repeat} run(s) of the elapsed time each ` +
     "script prints, in rounds (each mode once a round); the ratios are the " +
     "medians of the rounds' ratios; pool overhead = 2 Workers / (plain / 2) - 1.",
     "",

@@ -2,20 +2,21 @@
  * `deno task bench`: times the three flag downloaders against in-process
  * LOCAL, DELAY and ERROR servers, as a reader would run them, beside their
  * baselines (curl, the Worker floor, with `--book` the book's own scripts),
- * and the CPU-bound scripts; prints Markdown tables ready for README.md,
- * writes the results as JSON and a chart of downloads over time as SVG.
+ * and the CPU-bound scripts; writes the page of the run,
+ * `docs/benchmark.md` (also printed), its chart of downloads over time,
+ * `docs/bench.svg`, and the results as JSON.
  *
  * ```sh
  * deno task bench                            # every scenario, 3 runs each
  * deno task bench --quick                    # 1 run of a subset
- * deno task bench --scenario delay-m30 --repeat 5
+ * deno task bench --scenario delay-m30 --scenario error --quick --repeat 3
  * deno task bench --book ../example-code/17-futures/countries
  * ```
  *
  * Each run gets a fresh server (its peak of requests held at once counts
  * from its start) and a fresh working folder. The timed runs are plain, and
- * go in rounds: each row of a scenario once a round, so that a slow spell of
- * the machine weighs on all of them alike. One more run of each script, with
+ * go in rounds: each row once a round, so that a slow spell of the machine
+ * weighs on all of them alike. One more run of each script, with
  * `--trace`, draws its line of the chart.
  *
  * Ctrl-C stops the run under way (its script and every process that script
@@ -24,33 +25,27 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import { argumentParser, positiveInt } from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile } from "../tools/files.ts";
 import { loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
+import { benchmarkPage, machine } from "./page.ts";
+import { inRounds, runOnce, warn } from "./runs.ts";
 import {
-  MEMORY_NOTE,
-  progress,
-  type Run,
-  warn,
-  workdir,
-  workFolder,
-} from "./runs.ts";
-import {
+  BASELINES,
   type Case,
   CURL,
   CURL_PATH,
-  FLOOR,
   isBaseline,
   pickScenarios,
   planCases,
   SCENARIOS,
   WARM_UP,
 } from "./scenarios.ts";
-import { flagsTable, machine, preamble, summarize } from "./table.ts";
+import { summarize } from "./table.ts";
 
 interface Options {
   scenario?: string[];
@@ -60,6 +55,7 @@ interface Options {
   python: string;
   json: string;
   svg: string;
+  md: string;
 }
 
 /** Parses the command line as the scripts do; a usage error exits 2. */
@@ -84,7 +80,7 @@ async function parseOptions(args: string[]): Promise<Options> {
   });
   parser.add_argument("--quick", {
     action: "store_true",
-    help: "one run of a quick subset",
+    help: "one run of each scenario's quick subset",
   });
   parser.add_argument("--book", {
     metavar: "DIR",
@@ -104,72 +100,54 @@ async function parseOptions(args: string[]): Promise<Options> {
   });
   parser.add_argument("--svg", {
     metavar: "FILE",
-    default: "bench-results/bench.svg",
+    default: "docs/bench.svg",
     help: "chart as SVG (default: %(default)s)",
+  });
+  parser.add_argument("--md", {
+    metavar: "FILE",
+    default: "docs/benchmark.md",
+    help: "the page of the run (default: %(default)s)",
   });
   return parser.parse_args<Options>(args);
 }
 
-/** A script of ours that fails before the bench has timed anything. */
-export class WarmUpError extends Error {
-  override name = "WarmUpError";
-}
-
-/** Runs a case's scenario with its runner once, in a fresh folder; shows `what`. */
-async function runOnce(
-  what: string,
-  { scenario, runner }: Pick<Case, "scenario" | "runner">,
-  signal: AbortSignal,
-  traced = false,
-): Promise<Run> {
-  progress(what);
-  await using dir = await workFolder();
-  return await runner.run(scenario, { cwd: dir.path, signal, traced });
-}
-
 /**
- * Runs each runner once on two codes, so that no timed run pays for
- * transpiling; a baseline that fails is left out, with a line.
+ * Runs every case `repeat` times in rounds, then each script once traced.
+ * Each runner first runs once on two codes, so that no timed run pays for
+ * transpiling; a baseline that fails it is left out, with a line.
  *
  * @returns the cases left
- * @throws {WarmUpError} when one of our scripts fails
+ * @throws {Error} when one of our scripts fails its warm-up
  */
-async function warmUp(cases: Case[], signal: AbortSignal): Promise<Case[]> {
-  const failed = new Set();
-  for (const runner of new Set(cases.map((c) => c.runner))) {
-    const what = `warming up: ${runner.label}`;
-    const warmUp = { scenario: WARM_UP, runner };
-    const { problems } = await runOnce(what, warmUp, signal);
-    if (!problems.length) continue;
-    const why = problems.join("; ");
-    if (!isBaseline(runner)) {
-      throw new WarmUpError(`warm-up of ${runner.label}: ${why}`);
-    }
-    warn(`*** ${runner.label} left out: ${why}`);
-    failed.add(runner);
-  }
-  return cases.filter((c) => !failed.has(c.runner));
-}
-
-/** Runs every case `repeat` times in rounds, then each script once traced. */
 async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const run = async (c: Case, what: string, traced?: boolean) => {
     what = `[${cases.indexOf(c) + 1}/${cases.length}] ` +
       `${c.scenario.label} ${c.runner.label} ${what}`;
-    const result = await runOnce(what, c, signal, traced);
+    const result = await runOnce(
+      what,
+      { signal, traced },
+      c.runner,
+      c.scenario,
+    );
     for (const problem of result.problems) warn(`*** ${what}: ${problem}`);
     return result;
   };
-  for (const scenario of new Set(cases.map((c) => c.scenario))) {
-    const mine = cases.filter((c) => c.scenario === scenario);
-    for (let r = 1; r <= repeat; r++) {
-      for (const c of mine) c.runs.push(await run(c, `run ${r}`));
-    }
-  }
-  for (const c of cases.filter((c) => !isBaseline(c.runner))) {
+  const left = await inRounds(cases, repeat, {
+    of: (c) => c.runner,
+    async warmUp(runner) {
+      const what = `warming up: ${runner.label}`;
+      const { problems } = await runOnce(what, { signal }, runner, WARM_UP);
+      const why = problems.join("; ");
+      if (why && !isBaseline(runner)) throw new Error(`${what}: ${why}`);
+      return why;
+    },
+    run: async (c, r) => void c.runs.push(await run(c, `run ${r}`)),
+  });
+  for (const c of left.filter((c) => !isBaseline(c.runner))) {
     c.traced = await run(c, "traced run", true);
   }
   warn("all runs done");
+  return left;
 }
 
 /** Writes `text` to `path`, making its folder first. */
@@ -184,18 +162,17 @@ async function main(args: string[]): Promise<void> {
   const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
   const cpu = named.length === 0 || named.includes("cpu");
-  // --quick picks its subset only when no scenario is named.
-  const quick = (options.quick ?? false) && named.length === 0;
-  const repeat = options.repeat ?? (options.quick ? 1 : 3);
+  const quick = options.quick ?? false;
+  const repeat = options.repeat ?? (quick ? 1 : 3);
   const book = await loadBook(options.book, options.python);
-  const baselines = [...(await isFile(CURL_PATH) ? [CURL] : []), FLOOR];
+  const curl = await isFile(CURL_PATH);
+  const baselines = BASELINES.filter((b) => curl || b !== CURL);
   let cases = planCases(scenarios, quick, baselines, book.flags);
   const interrupted = listenForCtrlC();
   const date = new Date();
   let cpuRows: CpuRow[] = [];
   try {
-    cases = await warmUp(cases, interrupted);
-    await runAll(cases, repeat, interrupted);
+    cases = await runAll(cases, repeat, interrupted);
     if (cpu) {
       const scales = quick ? [1] : [1, SCALE];
       const scripts = [...CPU_SCRIPTS, ...book.cpu];
@@ -208,29 +185,27 @@ async function main(args: string[]): Promise<void> {
     Deno.exit(130);
   }
   const rows = cases.map((c) => summarize(c, cases));
-  const columns = [
-    ...new Set([CURL, FLOOR, ...book.flags].map((b) => b.ratio.column)),
-  ];
-  const info = await machine();
-  console.log(preamble(date, info, repeat, book.notes));
-  if (rows.length) console.log(flagsTable(rows, columns));
-  if (cpu) console.log(`\n${cpuTable(cpuRows, repeat)}`);
-
-  const results = {
-    date: date.toISOString(),
-    machine: info,
-    repeat,
-    memory: MEMORY_NOTE,
-    workdir: workdir() ?? null,
+  const used = [...new Set(cases.map((c) => c.runner).filter(isBaseline))];
+  const columns = [...new Set(used.map((b) => b.ratio.column))];
+  const panels = chartPanels(cases);
+  const page = benchmarkPage({
+    command: ["deno task bench", ...args].join(" "),
+    ...{ date, machine: await machine(options.python), repeat },
+    notes: [...new Set(used.flatMap((b) => b.note ?? []))].concat(book.notes),
     rows,
-    cpu: cpuRows,
-  };
+    columns,
+    chart: panels.length ? relative(dirname(options.md), options.svg) : "",
+    cpu: cpu ? cpuTable(cpuRows, repeat) : undefined,
+  });
+  console.log(page);
+  await writeOut(options.md, page);
+  const results = { date: date.toISOString(), repeat, rows, cpu: cpuRows };
   await writeOut(options.json, JSON.stringify(results, null, 2) + "\n");
-  console.error(`\nResults: ${options.json}`);
-  if (rows.length) { // none when only cpu ran
+  console.error(`\nPage:    ${options.md}\nResults: ${options.json}`);
+  if (panels.length) { // none when only cpu ran
     const title = "flags2: downloads completed over time (traced runs), " +
       date.toISOString().slice(0, 10);
-    await writeOut(options.svg, renderChart(title, chartPanels(cases)));
+    await writeOut(options.svg, renderChart(title, panels));
     console.error(`Chart:   ${options.svg}`);
   }
   const bad = [...rows, ...cpuRows].filter((row) => row.problems.length);

@@ -7,7 +7,7 @@
  */
 
 import { parseTrace, type TraceLine } from "../lib/trace.ts";
-import { listDir, type TempDir, tempDir } from "../tools/files.ts";
+import { listDir, tempDir } from "../tools/files.ts";
 import { decode, killTree, type RunResult } from "../tools/process.ts";
 import { parseReport, type Report } from "../tools/report.ts";
 
@@ -34,30 +34,25 @@ export interface RunContext {
   traced?: boolean;
 }
 
-/** A finished child, with its peak resident memory in KiB. */
-export type Measured = Omit<RunResult, "signal"> & { memoryKiB: number };
+/** A finished child, with its peak resident memory in KiB and its wall time in seconds. */
+export type Measured = Omit<RunResult, "signal"> & {
+  memoryKiB: number;
+  seconds: number;
+};
 
 /**
  * One run: its report, the server's peak of requests held at once (the
- * floor's: tasks running at once), the child's peak RSS in KiB and exit
- * status, what does not add up, and the records of a traced run.
+ * floor's: tasks running at once), the Workers its pool created (when it
+ * says), the child's peak RSS in KiB and exit status, what does not add up,
+ * and the records of a traced run.
  */
 export interface Run extends Report {
   peak: number;
+  workers?: number;
   memoryKiB: number;
   exitCode: number;
   problems: string[];
   trace: TraceLine[];
-}
-
-export function workFolder(): Promise<TempDir> {
-  return tempDir({ prefix: "flags2-bench-", dir: workdir() });
-}
-
-/** A line on standard error saying where the bench is, over the last one on a terminal. */
-export function progress(text: string): void {
-  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
 }
 
 /** A line on standard error that stays, over the progress line if any. */
@@ -84,11 +79,14 @@ export async function measure(
   let memoryKiB = 0;
   const poll = () => memoryKiB = Math.max(memoryKiB, readHwm(child.pid));
   const timer = setInterval(poll, 20);
+  const t0 = performance.now();
   const kill = () => killTree(child.pid);
   signal.addEventListener("abort", kill);
   try {
     const { code, stdout, stderr } = await child.output();
-    return { code, stdout: decode(stdout), stderr: decode(stderr), memoryKiB };
+    const seconds = (performance.now() - t0) / 1000;
+    const [out, err] = [decode(stdout), decode(stderr)];
+    return { code, stdout: out, stderr: err, memoryKiB, seconds };
   } finally {
     clearInterval(timer);
     signal.removeEventListener("abort", kill);
@@ -136,13 +134,17 @@ export function failedRun(problem: string, out?: Measured): Run {
 /** What a run is checked against: the server's peak, the trace, the flags saved. */
 type Checked = { peak?: number; trace?: TraceLine[]; saved?: number };
 
+/** The last line of the threadpool's `-v`: the Workers created, the most downloads at once. */
+const POOL_LINE =
+  /^The pool created (\d+) Workers?; at most (\d+) downloads? ran at once\.$/m;
+
 /**
  * The run of a finished child, its report read by `read`; a child that
  * printed none is flagged, not fatal, so that the other runs still count.
  */
 export function runOf(
   out: Measured,
-  read: (stdout: string) => Report & { peak?: number },
+  read: (stdout: string) => Report & { peak?: number; workers?: number },
   { peak = NaN, trace, saved }: Checked,
 ): Run {
   let report;
@@ -153,16 +155,26 @@ export function runOf(
     return failedRun(`no report (exit status ${out.code}): ${why}`, out);
   }
   const problems = checkRun(report, out.code, trace?.length, saved);
+  const pool = POOL_LINE.exec(out.stdout);
   const { code: exitCode, memoryKiB } = out;
-  return { peak, ...report, exitCode, memoryKiB, problems, trace: trace ?? [] };
+  return {
+    ...{ peak, workers: pool ? Number(pool[1]) : undefined },
+    ...{ ...report, exitCode, memoryKiB, problems, trace: trace ?? [] },
+  };
 }
 
-/** A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`; `peak` reads the server's. */
+/**
+ * A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`;
+ * `peak` reads the server's, `read` the script's report.
+ */
 export async function runFlags(
   cmd: string[],
   ctx: RunContext,
   peak: () => number,
-  saveDir = "downloads",
+  { saveDir = "downloads", read = parseReport }: {
+    saveDir?: string;
+    read?: (stdout: string, out: Measured) => Report;
+  } = {},
 ): Promise<Run> {
   const out = await measure(cmd, ctx);
   const file = `${ctx.cwd}/trace.jsonl`;
@@ -171,5 +183,59 @@ export async function runFlags(
     : undefined;
   const saved = (await listDir(`${ctx.cwd}/${saveDir}`))
     .filter((name) => name.endsWith(".gif")).length;
-  return runOf(out, parseReport, { peak: peak(), trace, saved });
+  const checked = { peak: peak(), trace, saved };
+  return runOf(out, (stdout) => read(stdout, out), checked);
+}
+
+/** Shows `what` on standard error (over the last line on a terminal), then runs `job` once in a fresh folder, removed after it. */
+export async function runOnce<A, T>(
+  what: string,
+  ctx: Omit<RunContext, "cwd">,
+  job: { run(arg: A, ctx: RunContext): Promise<T> },
+  arg: A,
+): Promise<T> {
+  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${what}` : `${what}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
+  await using dir = await tempDir({ prefix: "flags2-bench-", dir: workdir() });
+  return await job.run(arg, { ...ctx, cwd: dir.path });
+}
+
+/**
+ * Warms up once what each item runs, then runs the items in `repeat`
+ * rounds, each item once a round, so that a slow spell of the machine
+ * weighs on all of them alike.
+ *
+ * @param steps `of`: what an item runs, warmed up once; `warmUp`: runs it,
+ *   returns a problem that leaves its items out, with a line; `run`: runs
+ *   an item in round `r`
+ * @returns the items left
+ */
+export async function inRounds<T, K extends { label: string }>(
+  items: T[],
+  repeat: number,
+  steps: {
+    of: (item: T) => K;
+    warmUp: (what: K) => Promise<string | undefined>;
+    run: (item: T, r: number) => Promise<void>;
+  },
+): Promise<T[]> {
+  const failed = new Set<K>();
+  for (const what of new Set(items.map(steps.of))) {
+    const problem = await steps.warmUp(what);
+    if (problem) warn(`*** ${what.label} left out: ${problem}`);
+    if (problem) failed.add(what);
+  }
+  const left = items.filter((item) => !failed.has(steps.of(item)));
+  for (let r = 1; r <= repeat; r++) {
+    for (const item of left) await steps.run(item, r);
+  }
+  return left;
+}
+
+/** The first line a program prints with `args` ("Python 3.12.3"); undefined when there is no such program. */
+export function versionOf(cmd: string[]): Promise<string | undefined> {
+  // output() throws at once when there is no such program.
+  return Promise.resolve()
+    .then(() => new Deno.Command(cmd[0], { args: cmd.slice(1) }).output())
+    .then((out) => decode(out.stdout).split("\n")[0].trim(), () => undefined);
 }

@@ -1,18 +1,16 @@
 /**
- * The bench's tables: the one Markdown writer, and the flags table, a row
- * per case with its ratios to the ideal time and to the baselines.
+ * The bench's tables: the one Markdown writer, the median, and the flags
+ * table, a row per case with its ratios to the ideal time and to the
+ * baselines.
  *
  * @module
  */
 
 import { PRESETS } from "../slow_server.ts";
-import { decode } from "../tools/process.ts";
-import { MEMORY_NOTE, workdir } from "./runs.ts";
-import { type Case, CURL_PATH, isBaseline } from "./scenarios.ts";
-import { median } from "./stats.ts";
+import { type Case, isBaseline } from "./scenarios.ts";
 
 /** Seconds every DELAY response waits: the unit of the ideal time. */
-const DELAY_SECONDS = PRESETS.DELAY.delay;
+export const DELAY_SECONDS = PRESETS.DELAY.delay;
 
 /** A Markdown table: the first two columns and the last hold text, the others numbers (aligned right). */
 export function markdownTable(head: string[], lines: string[][]): string {
@@ -26,6 +24,14 @@ export function markdownTable(head: string[], lines: string[][]): string {
 /** The "check" cell: "ok", or what did not add up, in bold. */
 export function checkCell(problems: string[]): string {
   return problems.length ? `**${problems.join("; ")}**` : "ok";
+}
+
+/** The median of the numbers of `values` that are not NaN (a failed run); NaN when none. */
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length % 2) return sorted[mid];
+  return sorted.length ? (sorted[mid - 1] + sorted[mid]) / 2 : NaN;
 }
 
 /** A row of the flags table, and of the JSON: what `summarize` makes. */
@@ -46,8 +52,9 @@ export function idealTime({ scenario, runs: [run] }: Case): number | undefined {
  * The row of `c`: its median, shortest and longest time (s); DELAY's ideal
  * time and the median over it; the median over each baseline's of its
  * scenario among `cases` that divides it, by column; per run, the server's
- * peak; the median peak RSS; what did not add up; the runs without traces,
- * and the traced run's time, which is not in the median.
+ * peak; the Workers its pool created, when it says; the median peak RSS;
+ * what did not add up; the runs without traces, and the traced run's time,
+ * which is not in the median.
  */
 export function summarize(c: Case, cases: Case[]) {
   const times = c.runs.map((run) => run.elapsed);
@@ -69,6 +76,7 @@ export function summarize(c: Case, cases: Case[]) {
     ...{ median: mid, min: Math.min(...times), max: Math.max(...times) },
     ...{ ideal, ratioIdeal: ideal ? mid / ideal : undefined, ratios },
     peak: c.runs.map((run) => run.peak),
+    workers: c.traced?.workers ?? c.runs[0].workers,
     memoryMiB: median(c.runs.map((run) => run.memoryKiB)) / 1024,
     problems,
     runs: c.runs.map(({ trace: _, ...rest }) => rest),
@@ -83,69 +91,28 @@ function range(values: number[], digits = 0): string {
   return lo === hi ? text[0] : text.join("–");
 }
 
-/** The flags table of `rows`, with the baselines' ratio `columns` in this order. */
-export function flagsTable(rows: Row[], columns: string[]): string {
-  const head = ["scenario", "script", "codes", "concurrency", "median s"];
-  head.push("min–max s", "ideal s", "× ideal", ...columns);
-  head.push("server peak", "peak RSS MiB", "check");
+/** The cells of `row` in the flags table, by head, with the baselines' ratio `columns` in this order. */
+export function flagCells(row: Row, columns: string[]): Record<string, string> {
   const ratio = (value?: number) => value ? value.toFixed(2) : "";
-  return markdownTable(
-    head,
-    rows.map((row) => [
-      row.scenario,
-      row.script,
-      String(row.codes),
-      String(row.concurrency),
-      row.median.toFixed(2),
-      range([row.min, row.max], 2),
-      row.ideal?.toFixed(1) ?? "",
-      ratio(row.ratioIdeal),
-      ...columns.map((column) => ratio(row.ratios[column])),
-      range(row.peak),
-      row.memoryMiB.toFixed(0),
-      checkCell(row.problems),
-    ]),
-  );
-}
-
-export async function machine(): Promise<Record<string, string | number>> {
-  const curl = await new Deno.Command(CURL_PATH, { args: ["--version"] })
-    .output()
-    .then((out) => decode(out.stdout).split(" ").slice(0, 2).join(" "))
-    .catch(() => "none");
   return {
-    cores: navigator.hardwareConcurrency,
-    memoryGiB: Number((Deno.systemMemoryInfo().total / 2 ** 30).toFixed(1)),
-    os: `${Deno.build.os} ${Deno.build.arch}`,
-    deno: Deno.version.deno,
-    curl,
+    ...{ scenario: row.scenario, script: row.script, codes: `${row.codes}` },
+    ...{ concurrency: `${row.concurrency}`, "median s": row.median.toFixed(2) },
+    ...{ "min–max s": range([row.min, row.max], 2) },
+    ...{
+      "ideal s": row.ideal?.toFixed(1) ?? "",
+      "× ideal": ratio(row.ratioIdeal),
+    },
+    ...Object.fromEntries(columns.map((c) => [c, ratio(row.ratios[c])])),
+    ...{ "server peak": range(row.peak), Workers: `${row.workers ?? ""}` },
+    ...{
+      "peak RSS MiB": row.memoryMiB.toFixed(0),
+      check: checkCell(row.problems),
+    },
   };
 }
 
-/** The lines above the tables: date, machine, how things were measured, the book's lines. */
-export function preamble(
-  date: Date,
-  info: Record<string, string | number>,
-  repeat: number,
-  book: string[],
-): string {
-  const when = date.toISOString().slice(0, 16).replace("T", " ");
-  return [
-    `### flags2 benchmark, ${when} UTC`,
-    "",
-    `Machine: ${info.cores} cores, ${info.memoryGiB} GiB of memory, ` +
-    `${info.os}; Deno ${info.deno}, ${info.curl}.`,
-    `${repeat} run(s) per row, without \`--trace\`; one more run with it ` +
-    "draws the chart and is checked too. Time: the `Elapsed time` the " +
-    "script prints (curl: the whole process, timed by the bench); ideal: " +
-    `ceil(codes / concurrency) × ${DELAY_SECONDS} s. Worker floor: the ` +
-    "threadpool's pool running tasks that only sleep " +
-    `${DELAY_SECONDS} s, no network (\`bench/floor.ts\`). Server peak: ` +
-    "most requests the server held at once (floor: most tasks running at " +
-    `once). Memory: ${MEMORY_NOTE}. Working folders in ${
-      workdir() ?? "the system's temp folder"
-    }.`,
-    ...book,
-    "",
-  ].join("\n");
+/** The flags table of `rows` (at least one), with the baselines' ratio `columns` in this order. */
+export function flagsTable(rows: Row[], columns: string[]): string {
+  const cells = rows.map((row) => flagCells(row, columns));
+  return markdownTable(Object.keys(cells[0]), cells.map(Object.values));
 }

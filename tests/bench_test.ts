@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
+import { parseStatus } from "../bench/cpu.ts";
 import type { FloorReport } from "../bench/floor.ts";
 import { checkRun, type Run } from "../bench/runs.ts";
 import {
@@ -18,8 +19,7 @@ import {
   planCases,
   SCENARIOS,
 } from "../bench/scenarios.ts";
-import { median } from "../bench/stats.ts";
-import { idealTime, summarize } from "../bench/table.ts";
+import { idealTime, median, summarize } from "../bench/table.ts";
 import {
   denoCommand,
   descendants,
@@ -128,7 +128,24 @@ Deno.test("pickScenarios takes ids and server labels", () => {
   assert.deepEqual(pickScenarios(["LOCAL", "error"]).map((s) => s.id), [
     "local",
     "error",
+    "example-17-4",
   ]);
+  assert.deepEqual(pickScenarios(["example-17-4"]).map((s) => s.label), [
+    "LOCAL",
+  ]);
+});
+
+Deno.test("the bench's parseStatus reads the workers line after 12 job lines, and nothing else", () => {
+  const jobs = "256.0 KB\n".repeat(12);
+  assert.deepEqual(parseStatus(`${jobs}2 workers, elapsed time: 1.23s\n`), {
+    workers: 2,
+    elapsed: 1.23,
+  });
+  assert.equal(parseStatus(`${jobs}elapsed time: 1.23s\n`), undefined);
+  assert.equal(
+    parseStatus("256.0 KB\n2 workers, elapsed time: 1.23s\n"),
+    undefined,
+  );
 });
 
 /** A book's baseline of `script`, never run. */
@@ -154,14 +171,15 @@ Deno.test("planCases: curl joins LOCAL, the Worker floor and the book's scripts 
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
     "delay-b sequential",
+    "example-17-4 threadpool_ac",
   ]);
-  // --quick runs no threadpool in delay-m30, so no floor there either.
-  assert.deepEqual(plan(["delay-m30", "delay-m1000"], true), [
-    "delay-m1000 floor",
-    "delay-m1000 threadpool",
-    "delay-m1000 asyncio",
+  // --quick runs only the threadpool in ERROR, so no book's asyncio there.
+  assert.deepEqual(plan(["error"], true, [bookOf("asyncio")]), [
+    "error threadpool",
   ]);
   assert.deepEqual(plan(["delay"], true, [bookOf("sequential")]), [
+    "delay-m30 floor",
+    "delay-m30 threadpool",
     "delay-m1000 floor",
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
@@ -204,10 +222,10 @@ Deno.test("the Worker floor runs its tasks on a pool and prints its report as JS
   const out = await runDeno(FLOOR_PATH, ["-m", "2", "-n", "3"], dir.path);
   assert.equal(out.code, 0, out.stderr);
   const report: FloorReport = JSON.parse(out.stdout);
-  const { codes, concurrency, ok, workersCreated, peak } = report;
+  const { codes, concurrency, ok, workers, peak } = report;
   assert.deepEqual([codes, concurrency, ok], [3, 2, 3], out.stdout);
   // How far the pool grows is its own policy: never past -m.
-  assert.ok(workersCreated >= 1 && workersCreated <= 2, out.stdout);
+  assert.ok(workers >= 1 && workers <= 2, out.stdout);
   assert.ok(peak >= 1 && peak <= 2, out.stdout);
   // Two rounds of 0.5 s at least: the tasks did sleep.
   assert.ok(report.elapsed >= 1, out.stdout);
@@ -302,7 +320,7 @@ async function shortBench(args: string[]) {
   await using dir = await tempDir({ prefix: "bench_test_" });
   const out = await runDeno(BENCH, [
     ...["--scenario", "local", "--repeat", "1"],
-    ...["--json", "b.json", "--svg", "b.svg", ...args],
+    ...["--json", "b.json", "--svg", "b.svg", "--md", "b.md", ...args],
   ], dir.path);
   return { ...out, left: await listDir(dir.path) };
 }
@@ -320,7 +338,7 @@ Deno.test("bench --book with a missing folder: one line, and the bench runs on",
   ]);
   assert.match(out.stdout, /^\| LOCAL -e \| threadpool \| 676 \|/m);
   assert.doesNotMatch(out.stdout, /× book/);
-  assert.deepEqual(out.left, ["b.json", "b.svg"]);
+  assert.deepEqual(out.left, ["b.json", "b.md", "b.svg"]);
 });
 
 Deno.test("bench --book with a missing Python: one line, and the bench runs on", async () => {

@@ -10,7 +10,6 @@
 import assert from "node:assert/strict";
 import { arcfour, sameBytes } from "../crypto/arcfour.ts";
 import { arcfourTest } from "../crypto/arcfour_futures.ts";
-import { parseStatus } from "../bench/cpu.ts";
 import { MainThreadExecutor } from "../lib/cpu_pool.ts";
 import { sha } from "../crypto/sha_futures.ts";
 import {
@@ -274,18 +273,5 @@ Deno.test("sha_futures.ts -h prints the help and exits 0", async () => {
   assert.match(
     stdout,
     /--threads +run the jobs on Workers instead of processes/,
-  );
-});
-
-Deno.test("the bench's parseStatus reads the workers line after 12 job lines, and nothing else", () => {
-  const jobs = "256.0 KB\n".repeat(12);
-  assert.deepEqual(parseStatus(`${jobs}2 workers, elapsed time: 1.23s\n`), {
-    workers: 2,
-    elapsed: 1.23,
-  });
-  assert.equal(parseStatus(`${jobs}elapsed time: 1.23s\n`), undefined);
-  assert.equal(
-    parseStatus("256.0 KB\n2 workers, elapsed time: 1.23s\n"),
-    undefined,
   );
 });
