@@ -1,44 +1,74 @@
 /**
- * The README's Start section, run as a reader runs it: every `deno run`
- * command of its second terminal, from a folder outside the repository,
+ * The README's Start and Try sections, run as a reader runs them: Deno pinned
+ * as CI installs it, one command that downloads flags, the test task, and
+ * every `deno run` command by its path from a folder outside the repository,
  * with LOCAL, DELAY and ERROR moved to free ports (`FLAGS2_{LABEL}_URL`).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { formatMeter } from "../lib/tqdm.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
-  decode,
   listDir,
   LOCALHOST,
   repoPath,
+  runDeno,
   settleAll,
   tempDir,
 } from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
 
 /** Where the README's commands take the clone to be. */
 const CLONE = "~/flags2-deno/";
 
-/** The README's Start section. */
-async function startSection(): Promise<string> {
+/** The README's section whose heading starts with `title`. */
+async function section(title: string): Promise<string> {
   const readme = await Deno.readTextFile(repoPath("README.md"));
-  const start = readme.split(/^## /m).find((part) => part.startsWith("Start"));
-  assert.ok(start, "no Start section");
-  return start;
+  const found = readme.split(/^## /m).find((part) => part.startsWith(title));
+  assert.ok(found, `no ${title} section`);
+  return found;
 }
 
-/** The `deno run -A` commands of the README's Start section, as argument lists. */
-async function startCommands(): Promise<string[][]> {
-  return (await startSection()).split("\n")
+/** The `deno run -A` commands of `text`, as argument lists, comments cut. */
+function runCommands(text: string): string[][] {
+  return text.split("\n")
     .filter((line) => line.startsWith("deno run -A "))
     .map((line) => line.replace(/#.*/, "").trim().split(/\s+/).slice(3));
 }
 
-Deno.test("README Start: each script runs by its path from a folder outside the repository; downloads/ is made there", async () => {
-  const commands = await startCommands();
+/** The first output sample (a fenced block with no language) of `text` after `line`, as its lines. */
+function sampleAfter(text: string, line: string): string[] {
+  const at = text.indexOf(line);
+  const block = [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)]
+    .find((match) => match.index > at && match[1] === "");
+  assert.ok(at >= 0 && block, `no sample after ${line}`);
+  return block[2].trimEnd().split("\n");
+}
+
+/** A report's lines without the two that change: the site and the time. */
+function steadyLines(lines: string[]): string[] {
+  return lines.filter((line) => !/ site: |^Elapsed time: /.test(line));
+}
+
+Deno.test("README Start: Deno pinned as CI installs it, one command that downloads flags, the test task", async () => {
+  const start = await section("Start");
+  const pinned = /^npm install -g (deno@\S+)$/m.exec(start);
+  assert.ok(pinned, "no npm install of a pinned Deno");
+  const ci = await Deno.readTextFile(repoPath(".ci/run"));
+  assert.ok(ci.includes(pinned[1]), `.ci/run does not install ${pinned[1]}`);
+  assert.match(start, /^cd ~\/flags2-deno$/m);
+  assert.deepEqual(runCommands(start), [["flags2_threadpool.ts"]]);
+  assert.match(start, /^deno task test$/m);
+  const config = JSON.parse(await Deno.readTextFile(repoPath("deno.json")));
+  assert.equal(typeof config.tasks.test, "string");
+});
+
+Deno.test("README Start and Try: each command runs by its path from a folder outside the repository; downloads/ is made there", async () => {
+  const start = await section("Start");
+  const commands = [
+    ...runCommands(start),
+    ...runCommands(await section("Try")),
+  ];
   assert.ok(commands.length >= 8, `${commands.length} commands`);
   await using local = await startServer({ ...LOCALHOST, ...PRESETS.LOCAL });
   await using delay = await startServer({ ...LOCALHOST, ...PRESETS.DELAY });
@@ -50,36 +80,21 @@ Deno.test("README Start: each script runs by its path from a folder outside the 
     FLAGS2_ERROR_URL: error.url,
   };
   await settleAll(commands.map(async ([script, ...args]) => {
-    assert.ok(script.startsWith(CLONE), `${script}: not by the clone's path`);
+    const name = script.startsWith(CLONE) ? script.slice(CLONE.length) : script;
     await using dir = await tempDir();
-    const name = script.slice(CLONE.length);
-    const file = repoPath(name);
-    const out = await denoCommand(["run", file, ...args], {
-      permissions: ["-A"],
-      cwd: dir.path,
-      env,
-    }).output();
-    const why = `${script} ${args.join(" ")}: exit ${out.code}\n` +
-      decode(out.stderr);
+    const out = await runDeno(repoPath(name), args, dir.path, { env });
+    const why = `${script} ${args.join(" ")}: exit ${out.code}\n${out.stderr}`;
     assert.equal(out.code, 0, why);
     if (name.startsWith("flags")) {
       const saved = await listDir(`${dir.path}/downloads`);
       assert.ok(saved.length > 0, `${why}nothing in downloads/`);
     }
+    if (script === "flags2_threadpool.ts" && args.length === 0) {
+      const sample = sampleAfter(start, "deno run -A flags2_threadpool.ts");
+      assert.deepEqual(
+        steadyLines(out.stdout.trimEnd().split("\n")),
+        steadyLines(sample),
+      );
+    }
   }));
-});
-
-Deno.test("README Start: the sample bar is the line tqdm draws in a terminal of 80 columns (79 wide) for its numbers", async () => {
-  const bars = (await startSection()).split("\n")
-    .filter((line) => /^ *\d+%\|/.test(line));
-  assert.equal(bars.length, 1, bars.join("\n"));
-  const [bar] = bars;
-  const numbers = /\| (\d+)\/(\d+) \[(\d\d):(\d\d)<.*, *([\d.]+)it\/s\]$/
-    .exec(bar);
-  assert.ok(numbers, bar);
-  const [n, total, minutes, seconds, rate] = numbers.slice(1).map(Number);
-  assert.equal(
-    formatMeter(n, total, minutes * 60 + seconds, 79, rate),
-    bar,
-  );
 });
