@@ -23,6 +23,7 @@ import {
   HTTPStatusError,
 } from "./flags2_sequential.ts";
 import * as cli from "./lib/cli.ts";
+import { startDefaultServer } from "./lib/default_server.ts";
 import { makeWritableDir, writableOrExit } from "./lib/files.ts";
 import { readBody } from "./lib/http.ts";
 
@@ -110,6 +111,7 @@ export async function main(
   const [label, url] = await processArgs(Deno.args, description)
     .catch((exc) => cli.usageExit(exc, USAGE));
   setBaseUrl(url);
+  await startDefaultServer(label, url);
   await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;

@@ -5,6 +5,7 @@
  * @module
  */
 import * as cli from "./lib/cli.ts";
+import { startDefaultServer } from "./lib/default_server.ts";
 import * as files from "./lib/files.ts";
 import { interrupted, listenForCtrlC } from "./lib/interrupt.ts";
 import { startTrace } from "./lib/trace.ts";
@@ -223,6 +224,7 @@ export async function main(
   initialReport(ccList, actualReq, args.server, args.baseUrl);
   const { host } = new URL(args.baseUrl);
   cli.exitOnMissingPermission({ name: "net", host }); // else N errors.
+  await startDefaultServer(args.server, args.baseUrl);
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
   listenForCtrlC();
