@@ -197,6 +197,7 @@ async function serve(
   globalThis.addEventListener("unload", stopNow);
   const shutdown = async () => {
     globalThis.removeEventListener("unload", stopNow);
+    worker.ref(); // the answer is awaited
     const stopped = new Promise((resolve) => worker.once("message", resolve));
     worker.postMessage({ linger: false });
     await stopped;
