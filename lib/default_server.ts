@@ -6,13 +6,14 @@
  *
  * The server listens with `reusePort`: two scripts started at once both
  * serve the port, and the kernel (Linux) shares the connections between
- * them; when one ends, its server closes gracefully and the other's takes
- * every new connection. A script that finds a server there uses it, and
- * joins it in the background if it shares its port; a server without
- * `reusePort`, as `deno task serve`'s, holds the port alone.
+ * them. A script that finds a server there uses it, and joins it in the
+ * background if that one shares its port too; a server without
+ * `reusePort`, as `deno task serve`'s, holds the port alone. At its end, a
+ * script's server answers until no request has come for a moment, so that
+ * another script downloading from it is not cut off, then closes.
  *
- * The server runs in a Worker, so that it can finish the requests under way
- * while `Deno.exit`'s `unload` holds the main thread; a node:worker_threads
+ * The server runs in a Worker, so that it can go on answering while
+ * `Deno.exit`'s `unload` holds the main thread; a node:worker_threads
  * Worker, whose `unref` lets a script end as if it were not there.
  *
  * @module
@@ -111,10 +112,19 @@ export function defaultAddress(
  * so that this script goes on if that one ends first. The server stops
  * when the script exits. A missing permission is one line and exit 1.
  *
- * @example
- * ```ts ignore
- * const [label, url] = cli.resolveServer(server, SERVERS);
- * await startDefaultServer(label, url);
+ * @example LOCAL moved to a free port, as `FLAGS2_LOCAL_URL` would
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startDefaultServer } from "./default_server.ts";
+ *
+ * const free = Deno.listen({ hostname: "localhost", port: 0 });
+ * const url = `http://localhost:${free.addr.port}/flags`;
+ * free.close();
+ * await using server = await startDefaultServer("LOCAL", url);
+ * assert.equal(server?.url, url);
+ * const response = await fetch(`${url}/br/br.gif`);
+ * assert.equal(response.status, 200);
+ * await response.body?.cancel();
  * ```
  *
  * @param label the label `-s` named, upper-cased, or CUSTOM
