@@ -6,11 +6,10 @@
  *
  * The server listens with `reusePort`: two scripts started at once both
  * serve the port, and the kernel (Linux) shares the connections between
- * them. A script that finds a server there uses it, and joins it in the
- * background if that one shares its port too; a server without
- * `reusePort`, as `deno task serve`'s, holds the port alone. At its end, a
- * script's server answers until no request has come for a moment, so that
- * another script downloading from it is not cut off, then closes.
+ * them. A script that finds a server there uses it: `deno task serve`'s,
+ * or another script's. At its end, a script's server answers until no
+ * request has come for a moment, so that another script downloading from
+ * it is not cut off, then closes.
  *
  * The server runs in a Worker, so that it can go on answering while
  * `Deno.exit`'s `unload` holds the main thread; a node:worker_threads
@@ -107,10 +106,9 @@ export function defaultAddress(
 /**
  * Serves `label` at `url` in this process when nothing accepts connections
  * there, and says so in one line on standard error; does nothing for a
- * label not to serve (see `defaultAddress`). When a server is there, joins
- * it quietly in the background if it shares its port (another script's),
- * so that this script goes on if that one ends first. The server stops
- * when the script exits. A missing permission is one line and exit 1.
+ * label not to serve (see `defaultAddress`), or when a server is there.
+ * The server stops when the script exits. A missing permission is one line
+ * and exit 1.
  *
  * @example LOCAL moved to a free port, as `FLAGS2_LOCAL_URL` would
  * ```ts
@@ -129,7 +127,7 @@ export function defaultAddress(
  *
  * @param label the label `-s` named, upper-cased, or CUSTOM
  * @param url its base URL
- * @returns the server this call started, or undefined
+ * @returns the server, or undefined when this script serves nothing
  * @throws {Error} when the server cannot start for another reason than a
  *   port taken (flags.zip missing...)
  */
@@ -140,12 +138,7 @@ export async function startDefaultServer(
   const address = defaultAddress(label, url);
   if (!address) return undefined;
   cli.exitOnMissingPermission({ name: "net", host: new URL(url).host });
-  if (await accepting(address)) {
-    // A backup, which fails at once beside a server that holds its port.
-    const { state } = Deno.permissions.querySync(cli.READ_CODE);
-    if (state === "granted") serve(address, url).catch(() => {});
-    return undefined;
-  }
+  if (await accepting(address)) return undefined;
   cli.exitOnMissingPermission(cli.READ_CODE); // the Worker and flags.zip
   const server = await serve(address, url);
   if (server) {
