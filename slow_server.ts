@@ -16,7 +16,6 @@
  * @module
  */
 
-import { STATUS_CODES } from "node:http";
 import { unzipSync } from "fflate";
 import * as cli from "./lib/cli.ts";
 
@@ -264,6 +263,12 @@ function textResponse(
   return new Response(text + "\n", { status, headers });
 }
 
+/** An error status with its reason as the text; node:http loads at the first. */
+async function errorResponse(status: number): Promise<Response> {
+  const { STATUS_CODES } = await import("node:http");
+  return textResponse(status, STATUS_CODES[status] ?? "Error");
+}
+
 /** The response of a request that was not chosen to fail. */
 function answer(req: Request, files: FlagFiles): Response {
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -340,7 +345,7 @@ export async function startServer(
       const fate = drawFate(settings);
       await sleep(fate.delay, controller.signal);
       const response = fate.error
-        ? textResponse(fate.error, STATUS_CODES[fate.error] ?? "Error")
+        ? await errorResponse(fate.error)
         : answer(req, files);
       if (!settings.quiet) {
         console.log(logLine(info, req, response.status, started));
