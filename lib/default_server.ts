@@ -193,6 +193,8 @@ async function serve(
     );
   }
   worker.unref();
+  // A Worker that died has nothing to wait for.
+  worker.once("exit", () => Atomics.store(done, 0, 1));
   const stopNow = () => {
     worker.postMessage({ linger: Deno.exitCode !== 130 });
     Atomics.wait(done, 0, 0, STOP_WAIT_MS);
