@@ -25,6 +25,7 @@ import {
   serverHelp,
   SERVERS,
 } from "./lib/http.ts";
+import { startDefaultServer } from "./lib/default_server.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 
 /** The 20 most populous countries. */
@@ -86,6 +87,7 @@ export async function main(
   exitOnMissingPermission();
   const [label, url] = await processArgs(Deno.args, description);
   setBaseUrl(url);
+  await startDefaultServer(label, url);
   await writableOrExit(makeWritableDir, DEST_DIR);
   const t0 = performance.now();
   let count;

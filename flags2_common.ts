@@ -11,6 +11,7 @@ import {
   int,
   UsageError,
 } from "./lib/cli.ts";
+import { startDefaultServer } from "./lib/default_server.ts";
 import * as files from "./lib/files.ts";
 import {
   DEFAULT_SERVER,
@@ -250,6 +251,7 @@ export async function main(
   initialReport(ccList, actualReq, args.server, args.baseUrl);
   const { host } = new URL(args.baseUrl);
   exitOnMissingPermission({ name: "net", host }); // else N errors.
+  await startDefaultServer(args.server, args.baseUrl);
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
   listenForCtrlC();

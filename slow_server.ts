@@ -16,7 +16,6 @@
  * @module
  */
 
-import { STATUS_CODES } from "node:http";
 import { unzipSync } from "fflate";
 import { argumentParser, int, UsageError } from "./lib/cli.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
@@ -39,6 +38,12 @@ export interface ServerOptions {
   seed?: number;
   /** No log line per request. */
   quiet?: boolean;
+  /**
+   * Shares the port with other servers that set it too, the kernel
+   * spreading the connections among them (Linux only, ignored elsewhere);
+   * default false.
+   */
+  reusePort?: boolean;
 }
 
 /** The error of the second edition's `slow_server.py`: 418 I'm a Teapot. */
@@ -76,6 +81,13 @@ export interface FlagServer extends AsyncDisposable {
    */
   peak(): number;
   /**
+   * Waits until no request has been under way for `ms` milliseconds.
+   *
+   * @param ms how long the server must have been idle
+   * @returns a promise that resolves then
+   */
+  idle(ms: number): Promise<void>;
+  /**
    * Stops listening and cuts the delays short.
    *
    * @returns a promise that resolves when the server is closed
@@ -93,6 +105,7 @@ interface Settings {
   errorStatuses: readonly number[];
   random: () => number;
   quiet: boolean;
+  reusePort: boolean;
 }
 
 /** What a request will get, drawn when it arrives: an error status, or none. */
@@ -108,23 +121,43 @@ const CONTENT_TYPES: Record<string, string> = {
   json: "application/json",
 };
 const ALLOWED_METHODS = "GET, HEAD";
+// How often `idle` looks again.
+const IDLE_POLL_MS = 10;
 
-let flagFiles: Promise<Map<string, Uint8Array<ArrayBuffer>>> | undefined;
+/** A flag file by URL path ("/flags/br/br.gif"), or undefined. */
+type FlagFiles = (path: string) => Uint8Array<ArrayBuffer> | undefined;
 
-/** The flag files of a zip, keyed by URL path ("/flags/br/br.gif"). */
-function unzipFlags(zip: Uint8Array): Map<string, Uint8Array<ArrayBuffer>> {
-  const entries = unzipSync(zip, {
-    filter: (file) => FLAG_PATH.test("/" + file.name),
+let flagFiles: Promise<FlagFiles> | undefined;
+
+/**
+ * The flag files of a zip, by URL path: each is inflated on its first
+ * request, so that a server listens without unzipping all 388 files first.
+ */
+function indexFlags(zip: Uint8Array): FlagFiles {
+  const names = new Set<string>();
+  unzipSync(zip, {
+    filter: (file) => {
+      names.add(file.name);
+      return false; // the names only: nothing is inflated yet
+    },
   });
-  // fflate allocates plain ArrayBuffers: the cast only narrows the type.
-  const files = Object.entries(entries) as [string, Uint8Array<ArrayBuffer>][];
-  return new Map(files.map(([name, data]) => ["/" + name, data]));
+  const inflated = new Map<string, Uint8Array<ArrayBuffer>>();
+  return (path) => {
+    const name = path.slice(1);
+    if (!FLAG_PATH.test(path) || !names.has(name)) return undefined;
+    if (!inflated.has(name)) {
+      const entry = unzipSync(zip, { filter: (file) => file.name === name });
+      // fflate allocates plain ArrayBuffers: the cast only narrows the type.
+      inflated.set(name, entry[name] as Uint8Array<ArrayBuffer>);
+    }
+    return inflated.get(name);
+  };
 }
 
-/** The flag files of flags.zip, read and unzipped once per process. */
-function loadFlagFiles(): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
+/** The flag files of flags.zip, read and indexed once per process. */
+function loadFlagFiles(): Promise<FlagFiles> {
   flagFiles ??= Deno.readFile(new URL("./flags.zip", import.meta.url))
-    .then(unzipFlags);
+    .then(indexFlags);
   return flagFiles;
 }
 
@@ -184,6 +217,7 @@ function settle(options: ServerOptions): Settings {
     errorStatuses: checkStatuses(options.errorStatuses ?? TEAPOT),
     random: seed === undefined ? Math.random : mulberry32(seed),
     quiet: options.quiet ?? false,
+    reusePort: options.reusePort ?? false,
   };
 }
 
@@ -230,19 +264,22 @@ function textResponse(
   return new Response(text + "\n", { status, headers });
 }
 
+/** An error status with its reason as the text; node:http loads at the first. */
+async function errorResponse(status: number): Promise<Response> {
+  const { STATUS_CODES } = await import("node:http");
+  return textResponse(status, STATUS_CODES[status] ?? "Error");
+}
+
 /** The response of a request that was not chosen to fail. */
-function answer(
-  req: Request,
-  files: Map<string, Uint8Array<ArrayBuffer>>,
-): Response {
+function answer(req: Request, files: FlagFiles): Response {
   if (req.method !== "GET" && req.method !== "HEAD") {
     return textResponse(405, "Method Not Allowed", {
       Allow: ALLOWED_METHODS,
     });
   }
-  // The keys all match FLAG_PATH, so no other path can ever be served.
+  // `files` serves only paths that match FLAG_PATH.
   const path = rawPath(req.url);
-  const data = files.get(path);
+  const data = files(path);
   if (data === undefined) return textResponse(404, "Not Found");
   const type = CONTENT_TYPES[path.split(".").pop()!];
   // For HEAD, Deno drops the body but keeps its Content-Length.
@@ -301,18 +338,19 @@ export async function startServer(
   const controller = new AbortController();
   let inFlight = 0;
   let peak = 0;
+  let lastActive = performance.now();
 
   const handler = async (
     req: Request,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ): Promise<Response> => {
-    const started = performance.now();
+    const started = lastActive = performance.now();
     peak = Math.max(peak, ++inFlight);
     try {
       const fate = drawFate(settings);
       await sleep(fate.delay, controller.signal);
       const response = fate.error
-        ? textResponse(fate.error, STATUS_CODES[fate.error] ?? "Error")
+        ? await errorResponse(fate.error)
         : answer(req, files);
       if (!settings.quiet) {
         console.log(logLine(info, req, response.status, started));
@@ -320,12 +358,14 @@ export async function startServer(
       return response;
     } finally {
       inFlight--;
+      lastActive = performance.now();
     }
   };
 
   const server = Deno.serve({
     port: settings.port,
     hostname: settings.hostname,
+    reusePort: settings.reusePort,
     signal: controller.signal,
     onListen: () => {},
   }, handler);
@@ -334,10 +374,17 @@ export async function startServer(
     controller.abort();
     await server.finished;
   };
+  const idle = async (ms: number) => {
+    const busy = () => inFlight > 0 || performance.now() - lastActive < ms;
+    while (busy() && !controller.signal.aborted) {
+      await sleep(IDLE_POLL_MS / 1000, controller.signal);
+    }
+  };
   return {
     url: `http://${urlHost(settings.hostname)}:${port}/flags`,
     port,
     peak: () => peak,
+    idle,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

@@ -127,7 +127,8 @@ Deno.test("flags.ts and its kin: -h prints the help of one -s option and exits 0
 });
 
 Deno.test("flags.ts and its kin: with no test server, the flags2 scripts' hint to run deno task serve", async () => {
-  const url = `http://127.0.0.1:${freePort()}/flags`;
+  // 0.0.0.0, every interface, which a script never serves itself.
+  const url = `http://0.0.0.0:${freePort()}/flags`;
   await settleAll(SIMPLE.map(async (script) => {
     await using dir = await tempDir();
     // LOCAL, the default, moved to a port where nothing listens.

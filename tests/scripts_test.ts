@@ -234,7 +234,8 @@ Deno.test("no server listening: every code is a connection error", async () => {
 });
 
 Deno.test("no test server at a label: the report, then one line on stderr saying how to start them", async () => {
-  const url = `http://localhost:${freePort()}/flags`;
+  // 0.0.0.0, every interface, which a script never serves itself.
+  const url = `http://0.0.0.0:${freePort()}/flags`;
   const hint = `*** No server at ${url}: start the test servers with ` +
     `"deno task serve" in another terminal.`;
   await settleAll(SCRIPT_NAMES.map(async (script) => {

@@ -203,6 +203,33 @@ Deno.test("peak() counts the requests held at once", async () => {
   assert.equal(server.peak(), 5);
 });
 
+Deno.test("idle() waits for the requests under way, then for no request", async () => {
+  await using server = await startServer({ ...LOCALHOST, delay: 0.3 });
+  let answered = false;
+  const pending = status(`${server.url}/br/br.gif`).then((code) => {
+    answered = true;
+    return code;
+  });
+  while (server.peak() === 0) await new Promise((r) => setTimeout(r, 10));
+  await server.idle(1000); // far longer than the answer takes to arrive
+  assert.ok(answered, "idle() resolved with a request under way");
+  assert.equal(await pending, 200);
+});
+
+Deno.test("reusePort: two servers share a port, and one goes on when the other shuts down", async () => {
+  const options = { ...LOCALHOST, reusePort: true };
+  await using first = await startServer(options);
+  const second = await startServer({ ...options, port: first.port });
+  assert.equal(second.port, first.port);
+  await second.shutdown();
+  assert.equal(await status(`${first.url}/br/br.gif`), 200);
+  // Without reusePort, the port is held.
+  await assert.rejects(
+    startServer({ ...LOCALHOST, port: first.port }),
+    Deno.errors.AddrInUse,
+  );
+});
+
 Deno.test("shutdown does not wait for a long delay", async () => {
   const server = await startServer({ ...LOCALHOST, delay: 30 });
   const pending = status(`${server.url}/br/br.gif`);
