@@ -74,7 +74,7 @@ export async function main(options: PoolOptions): Promise<void> {
       const res = await future.result();
       console.log(`${(res / 2 ** 10).toFixed(1)} KB`);
     }
-    actualWorkers = executor.workersCreated; // pools start workers as needed
+    actualWorkers = executor.maxWorkers;
   }
   console.log(status(actualWorkers, t0));
 }

@@ -56,7 +56,7 @@ export async function main(options: PoolOptions): Promise<void> {
       const res = await future.result();
       console.log(res);
     }
-    actualWorkers = executor.workersCreated; // pools start workers as needed
+    actualWorkers = executor.maxWorkers;
   }
   console.log(status(actualWorkers, t0));
 }

@@ -332,7 +332,8 @@ Deno.test("threadpool -v: the last line before the report counts the Workers and
       assert.ok(match, why);
       const [workers, peak] = [Number(match[1]), Number(match[2])];
       assert.equal(peak, server.peak(), why);
-      assert.ok(peak <= workers && workers <= 5, why);
+      // Downloads await: one Worker carries them (two if one was slow to say so).
+      assert.ok(workers <= 2 && peak <= 5, why);
     },
   );
 });
