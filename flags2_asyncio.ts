@@ -30,8 +30,9 @@ const MAX_CONCUR_REQ = 1000;
 
 /** A failed download, carrying its country code and, as `cause`, what went wrong. */
 export class FetchError extends Error {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "FetchError";
+  static {
+    this.prototype.name = "FetchError";
+  }
   /** The failure of `countryCode`'s download, caused by `cause`. */
   constructor(readonly countryCode: string, cause: unknown) {
     super(`download of ${countryCode} failed`, { cause });

@@ -109,8 +109,9 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Decrypting did not give the plain text back, where Python's `assert` fails. */
 export class RoundTripError extends Error {
-  /** The class's name, as Python would print it. */
-  override name = "RoundTripError";
+  static {
+    this.prototype.name = "RoundTripError";
+  }
 }
 
 if (import.meta.main) {

@@ -8,26 +8,30 @@
 
 /** The error of a future cancelled before it ran, as Python's `CancelledError`. */
 export class CancelledError extends Error {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "CancelledError";
+  static {
+    this.prototype.name = "CancelledError";
+  }
 }
 
 /** Thrown by `submit` after `shutdown`, where Python raises `RuntimeError`. */
 export class ShutdownError extends Error {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "ShutdownError";
+  static {
+    this.prototype.name = "ShutdownError";
+  }
 }
 
 /** A pool that can run nothing more, as Python's `BrokenExecutor`. */
 export class BrokenExecutor extends Error {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "BrokenExecutor";
+  static {
+    this.prototype.name = "BrokenExecutor";
+  }
 }
 
 /** A wait that ran out of time, as Python's `TimeoutError`. */
 export class TimeoutError extends Error {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "TimeoutError";
+  static {
+    this.prototype.name = "TimeoutError";
+  }
 }
 
 /** The state of a `Future`, as Python names it. */

@@ -78,6 +78,11 @@ function canClone(value: unknown): boolean {
  * The error again, of the class that `classes` or the platform has under its
  * name, with its fields; an `Error` of that name otherwise.
  *
+ * A class is found by its `name`, which is why every error class of this
+ * repository sets `name` on its prototype, as the platform's errors do
+ * (`static { this.prototype.name = "..." }`): stack traces show it, and an
+ * error rebuilt without its constructor has it.
+ *
  * @param fields what `errorFields` kept.
  * @param classes error classes by name: the job module's exports, and more.
  * @returns an error that `instanceof` recognises.
@@ -88,7 +93,7 @@ export function rebuildError(
 ): Error {
   const { name, message, stack, cause, ...own } = fields;
   const error = newError(name, message, classes);
-  // A class field `name = "..."` is an own property, not the prototype's.
+  // A class that sets `name` in its constructor or as a field did not run.
   if (error.name !== name) Object.assign(error, { name });
   Object.defineProperty(error, "stack", { value: stack, configurable: true });
   if (cause) {

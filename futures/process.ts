@@ -34,8 +34,9 @@ const PERMISSIONS = [
 
 /** A child process died, or could not start: the pool can run nothing more, as Python's `BrokenProcessPool`. */
 export class BrokenProcessPool extends BrokenExecutor {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "BrokenProcessPool";
+  static {
+    this.prototype.name = "BrokenProcessPool";
+  }
 }
 
 /** The options of a process pool: those of both pools, and Python's `max_tasks_per_child`. */

@@ -31,8 +31,9 @@ const WORKER_URL = new URL("./thread_worker.ts", import.meta.url);
  * failed, every call of the pool, as Python's `BrokenThreadPool`.
  */
 export class BrokenThreadPool extends BrokenExecutor {
-  /** Shown in stack traces, and how the class is found again across threads. */
-  override name = "BrokenThreadPool";
+  static {
+    this.prototype.name = "BrokenThreadPool";
+  }
 }
 
 /**

@@ -48,8 +48,9 @@ export type ArgumentParserOptions = argparse.ArgumentParserOptions;
  * hands its message to `parser.error()`.
  */
 export class UsageError extends Error {
-  /** The class's name, as Python would print it. */
-  override name = "UsageError";
+  static {
+    this.prototype.name = "UsageError";
+  }
 }
 
 /** Python's terminal size when it cannot ask (80 columns), less argparse's margin of 2. */

@@ -15,8 +15,9 @@ export const MAX_BODY = 1024 * 1024;
 
 /** A body longer than `MAX_BODY`, or that says it is. */
 export class ResponseTooLargeError extends Error {
-  /** The class's name, as Python would print it. */
-  override name = "ResponseTooLargeError";
+  static {
+    this.prototype.name = "ResponseTooLargeError";
+  }
   constructor() {
     super("Response too large (over 1 MiB)");
   }
@@ -37,8 +38,9 @@ export const TIMEOUT = 3.1;
 
 /** A response whose status is not 2xx, like httpx's `HTTPStatusError`. */
 export class HTTPStatusError extends Error {
-  /** The class's name, as Python would print it. */
-  override name = "HTTPStatusError";
+  static {
+    this.prototype.name = "HTTPStatusError";
+  }
   /** `status` with the reason phrase that came with it. */
   constructor(readonly status: number, readonly reason: string) {
     super(`HTTP error ${status} - ${reason}`);
@@ -47,8 +49,9 @@ export class HTTPStatusError extends Error {
 
 /** A refused, reset or broken connection, like requests' `ConnectionError`. */
 export class ConnectionError extends Error {
-  /** The class's name, as Python would print it. */
-  override name = "ConnectionError";
+  static {
+    this.prototype.name = "ConnectionError";
+  }
 }
 
 /**

@@ -25,8 +25,9 @@ export interface Report {
 
 /** A script's output that does not hold a whole report. */
 export class ReportError extends Error {
-  /** The class's name, as Python would print it. */
-  override name = "ReportError";
+  static {
+    this.prototype.name = "ReportError";
+  }
 }
 
 /**
