@@ -36,11 +36,8 @@ export interface PoolOptions {
   scale: number;
 }
 
-/** An executor that says how many workers it may start, and has started. */
-export type CountingExecutor = Executor & {
-  readonly maxWorkers: number;
-  readonly workersCreated: number;
-};
+/** An executor that says how many workers it may start. */
+export type CountingExecutor = Executor & { readonly maxWorkers: number };
 
 /**
  * Runs each call on the main thread as it is submitted, so that the
@@ -49,8 +46,6 @@ export type CountingExecutor = Executor & {
 export class MainThreadExecutor extends Executor {
   /** None: every call runs on the main thread. */
   readonly maxWorkers = 0;
-  /** None: every call runs on the main thread. */
-  readonly workersCreated = 0;
 
   /**
    * Runs `fn(...args)` now, on this thread.
