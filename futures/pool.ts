@@ -140,7 +140,7 @@ export abstract class WorkerPool extends Executor {
   readonly #queue: WorkItem[] = [];
   /** Running calls that no worker carries yet. */
   readonly #ready: WorkItem[] = [];
-  #running = 0;
+  /** Running calls that workers carry. */
   #carried = 0;
   readonly #unfinished = new Set<Future<unknown>>();
   readonly #live = new Set<Slot>();
@@ -310,10 +310,12 @@ export abstract class WorkerPool extends Executor {
 
   /** Marks pending calls running, up to `maxWorkers` at once. */
   #startPending(): void {
-    while (this.#queue.length && this.#running < this.#maxWorkers) {
+    while (
+      this.#queue.length &&
+      this.#ready.length + this.#carried < this.#maxWorkers
+    ) {
       const item = this.#queue.shift()!;
       if (!item.future.setRunningOrNotifyCancel()) continue;
-      this.#running += 1;
       this.#ready.push(item);
     }
   }
@@ -428,7 +430,6 @@ export abstract class WorkerPool extends Executor {
 
   /** A running call that no worker carries fails with `exc`. */
   #fail(item: WorkItem, exc: unknown): void {
-    this.#running -= 1;
     item.future.setException(exc);
     queueMicrotask(() => this.#dispatch());
   }
@@ -452,7 +453,6 @@ export abstract class WorkerPool extends Executor {
     }
     slot.calls.delete(reply.id);
     this.#carried -= 1;
-    this.#running -= 1;
     if (!slot.calls.size) this.#idleAgain(slot);
     this.#dispatch();
     if ("value" in reply) item.future.setResult(reply.value);
@@ -506,7 +506,6 @@ export abstract class WorkerPool extends Executor {
       );
     }
     this.#carried -= carried.length;
-    this.#running -= carried.length;
     for (const { future } of carried) {
       future.setException(this.brokenError(`${how}${during}`));
     }
@@ -533,7 +532,7 @@ export abstract class WorkerPool extends Executor {
     }
     for (const slot of this.#live) slot.link.kill(signal);
     this.#live.clear();
-    this.#running = this.#carried = 0;
+    this.#carried = 0;
   }
 
   /** The error of a call, of its class again: the module's export, or one of `errorClasses`. */
