@@ -1,10 +1,9 @@
 /**
  * `deno task bench`: times the three flag downloaders against in-process
- * LOCAL, DELAY and ERROR servers, as a reader would run them, beside their
- * baselines (curl, the Worker floor, with `--book` the book's own scripts),
- * and the CPU-bound scripts; writes the page of the run,
- * `docs/benchmark.md` (also printed), its chart of downloads over time,
- * `docs/bench.svg`, and the results as JSON.
+ * LOCAL, DELAY and ERROR servers, as a reader would run them, beside curl
+ * and (with `--book`) the book's own scripts, and the CPU-bound scripts;
+ * writes the page of the run, `docs/benchmark.md` (also printed), its chart
+ * of downloads over time, `docs/bench.svg`, and the results as JSON.
  *
  * ```sh
  * deno task bench                            # every scenario, 3 runs each
@@ -35,7 +34,6 @@ import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
 import { benchmarkPage, machine } from "./page.ts";
 import { inRounds, runOnce, warn } from "./runs.ts";
 import {
-  BASELINES,
   type Case,
   CURL,
   CURL_PATH,
@@ -47,16 +45,10 @@ import {
 } from "./scenarios.ts";
 import { summarize } from "./table.ts";
 
-interface Options {
-  scenario?: string[];
-  repeat?: number;
-  quick?: boolean;
+type Options = { scenario?: string[]; repeat?: number; quick?: boolean } & {
   book?: string;
   python: string;
-  json: string;
-  svg: string;
-  md: string;
-}
+} & { json: string; svg: string; md: string };
 
 /** Parses the command line as the scripts do; a usage error exits 2. */
 async function parseOptions(args: string[]): Promise<Options> {
@@ -93,21 +85,16 @@ async function parseOptions(args: string[]): Promise<Options> {
     default: "python3",
     help: "the Python of --book (default: %(default)s)",
   });
-  parser.add_argument("--json", {
-    metavar: "FILE",
-    default: "bench-results/bench.json",
-    help: "results as JSON (default: %(default)s)",
-  });
-  parser.add_argument("--svg", {
-    metavar: "FILE",
-    default: "docs/bench.svg",
-    help: "chart as SVG (default: %(default)s)",
-  });
-  parser.add_argument("--md", {
-    metavar: "FILE",
-    default: "docs/benchmark.md",
-    help: "the page of the run (default: %(default)s)",
-  });
+  for (
+    const [flag, file, what] of [
+      ["--json", "bench-results/bench.json", "results as JSON"],
+      ["--svg", "docs/bench.svg", "chart as SVG"],
+      ["--md", "docs/benchmark.md", "the page of the run"],
+    ]
+  ) {
+    const help = `${what} (default: %(default)s)`;
+    parser.add_argument(flag, { metavar: "FILE", default: file, help });
+  }
   return parser.parse_args<Options>(args);
 }
 
@@ -121,8 +108,8 @@ async function parseOptions(args: string[]): Promise<Options> {
  */
 async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const run = async (c: Case, what: string, traced?: boolean) => {
-    what = `[${cases.indexOf(c) + 1}/${cases.length}] ` +
-      `${c.scenario.label} ${c.runner.label} ${what}`;
+    const n = `[${cases.indexOf(c) + 1}/${cases.length}]`;
+    what = `${n} ${c.scenario.label} ${c.runner.label} ${what}`;
     const result = await runOnce(
       what,
       { signal, traced },
@@ -165,9 +152,8 @@ async function main(args: string[]): Promise<void> {
   const quick = options.quick ?? false;
   const repeat = options.repeat ?? (quick ? 1 : 3);
   const book = await loadBook(options.book, options.python);
-  const curl = await isFile(CURL_PATH);
-  const baselines = BASELINES.filter((b) => curl || b !== CURL);
-  let cases = planCases(scenarios, quick, baselines, book.flags);
+  const curl = (await isFile(CURL_PATH)) ? [CURL] : [];
+  let cases = planCases(scenarios, quick, curl, book.flags);
   const interrupted = listenForCtrlC();
   const date = new Date();
   let cpuRows: CpuRow[] = [];

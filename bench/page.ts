@@ -7,7 +7,7 @@
  * @module
  */
 
-import { MEMORY_NOTE, versionOf, workdir } from "./runs.ts";
+import { versionOf, workdir } from "./runs.ts";
 import { CURL_PATH } from "./scenarios.ts";
 import { DELAY_SECONDS, flagCells, flagsTable, type Row } from "./table.ts";
 
@@ -28,7 +28,8 @@ export async function machine(python: string) {
 
 /** The figures a reader looks for first: a scenario, a script, the columns of its row. */
 const FIGURES = [
-  ["DELAY -e -m 1000", "threadpool", "× book", "server peak", "peak RSS MiB"],
+  ["DELAY -e -m 1000", "threadpool", "× book", "× ideal", "server peak"]
+    .concat("Workers", "peak RSS MiB"),
   ["DELAY -e -m 30", "threadpool", "median s", "× ideal", "× book"],
   ["ERROR -e", "threadpool", "median s", "× book"],
   ["LOCAL -e", "threadpool", "median s"],
@@ -81,9 +82,9 @@ export function benchmarkPage(p: PageParts): string {
     "scenario; below 1.00 is faster than it.",
     "- server peak: the most requests the server held at once (per run). " +
     "Workers: what the pool says it created (`-v`'s last line).",
-    `- peak RSS: ${MEMORY_NOTE}. Working folders in ${
-      workdir() ?? "the system's temp folder"
-    }.`,
+    "- peak RSS: of the child process, VmHWM of `/proc/PID/status` polled " +
+    "every 20 ms; Workers are threads of that process, so they are included. " +
+    `Working folders in ${workdir() ?? "the system's temp folder"}.`,
     ...p.notes.map((note) => `- ${note}`),
   ];
   const found = figures(p.rows, p.columns);
