@@ -12,14 +12,9 @@
  * deno task bench --book ../example-code/17-futures/countries
  * ```
  *
- * Each run gets a fresh server (its peak of requests held at once counts
- * from its start) and a fresh working folder. The timed runs are plain, and
- * go in rounds: each row once a round, so that a slow spell of the machine
- * weighs on all of them alike. One more run of each script, with
- * `--trace`, draws its line of the chart.
- *
- * Ctrl-C stops the run under way (its script and every process that script
- * started), its server and its folder, and exits with status 130.
+ * Each run gets a fresh server and a fresh folder. Ctrl-C stops the run
+ * under way (its script and every process under it), its server and its
+ * folder, and exits with status 130.
  *
  * @module
  */
@@ -31,7 +26,7 @@ import { isFile } from "../tools/files.ts";
 import { loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
-import { benchmarkPage, machine } from "./page.ts";
+import { benchmarkPage, machine, summarize } from "./page.ts";
 import { inRounds, runOnce, warn } from "./runs.ts";
 import {
   type Case,
@@ -43,9 +38,8 @@ import {
   SCENARIOS,
   WARM_UP,
 } from "./scenarios.ts";
-import { summarize } from "./table.ts";
 
-type Options = { scenario?: string[]; repeat?: number; quick?: boolean } & {
+type Options = { scenario?: string[]; repeat?: number; quick: boolean } & {
   book?: string;
   python: string;
 } & { json: string; svg: string; md: string };
@@ -99,9 +93,10 @@ async function parseOptions(args: string[]): Promise<Options> {
 }
 
 /**
- * Runs every case `repeat` times in rounds, then each script once traced.
- * Each runner first runs once on two codes, so that no timed run pays for
- * transpiling; a baseline that fails it is left out, with a line.
+ * Runs every case `repeat` times in rounds (each row once a round, so that a
+ * slow spell of the machine weighs on all alike), then each script once with
+ * `--trace` for the chart. Each runner first runs once on two codes, so that
+ * no timed run pays for transpiling; a baseline that fails it is left out.
  *
  * @returns the cases left
  * @throws {Error} when one of our scripts fails its warm-up
@@ -137,7 +132,6 @@ async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   return left;
 }
 
-/** Writes `text` to `path`, making its folder first. */
 async function writeOut(path: string, text: string): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeTextFile(path, text);
@@ -149,7 +143,7 @@ async function main(args: string[]): Promise<void> {
   const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
   const cpu = named.length === 0 || named.includes("cpu");
-  const quick = options.quick ?? false;
+  const { quick } = options;
   const repeat = options.repeat ?? (quick ? 1 : 3);
   const book = await loadBook(options.book, options.python);
   const curl = (await isFile(CURL_PATH)) ? [CURL] : [];

@@ -23,27 +23,18 @@ export function workdir(): string | undefined {
 }
 
 /** What a run is given: its folder, the Ctrl-C that kills all it started, whether to `--trace`. */
-export interface RunContext {
-  cwd: string;
-  signal: AbortSignal;
-  traced?: boolean;
-}
+export type RunContext = { cwd: string; signal: AbortSignal; traced?: boolean };
 
 /** A finished child, with its peak resident memory in KiB and its wall time in seconds. */
-export type Measured = Omit<RunResult, "signal"> & {
-  memoryKiB: number;
+export type Measured = Omit<RunResult, "signal"> & { memoryKiB: number } & {
   seconds: number;
 };
 
 /** One run: its report, the server's peak of requests held at once, the Workers its pool created (when it says), the child's peak RSS in KiB and exit status, what does not add up, a traced run's records. */
-export interface Run extends Report {
-  peak: number;
-  workers?: number;
+export type Run = Report & { peak: number; workers?: number } & {
   memoryKiB: number;
   exitCode: number;
-  problems: string[];
-  trace: TraceLine[];
-}
+} & { problems: string[]; trace: TraceLine[] };
 
 /** A line on standard error that stays, over the progress line if any. */
 export function warn(text: string): void {
@@ -124,19 +115,18 @@ export function failedRun(problem: string, out?: Measured): Run {
 /** What reads a script's report from its output. */
 export type ReadReport = (stdout: string, out: Measured) => Report;
 
-/** The last line of the threadpool's `-v`: the Workers created, the most downloads at once. */
+/** What a run is checked against: the server's peak, the trace, the flags saved. */
+type Checked = { peak?: number; trace?: TraceLine[]; saved?: number };
+
+/** The threadpool's `-v` line: the Workers its pool created, the most downloads at once. */
 const POOL_LINE =
   /^The pool created (\d+) Workers?; at most (\d+) downloads? ran at once\.$/m;
 
-/** The run of a finished child, checked against the server's `peak`, its `trace` and the flags `saved`; a child that printed no report is flagged, not fatal, so that the other runs still count. */
+/** The run of a finished child, its report read by `read`; a child that printed none is flagged, not fatal, so that the other runs still count. */
 export function runOf(
   out: Measured,
   read: (stdout: string) => Report,
-  { peak = NaN, trace, saved }: {
-    peak?: number;
-    trace?: TraceLine[];
-    saved?: number;
-  },
+  { peak = NaN, trace, saved }: Checked,
 ): Run {
   let report;
   try {
@@ -189,13 +179,10 @@ export async function runOnce<A, T>(
 }
 
 /**
- * Warms up once what each item runs, then runs the items in `repeat`
- * rounds, each item once a round, so that a slow spell of the machine
- * weighs on all of them alike.
+ * Warms up once what each item runs (`of`), leaving out, with a line, the
+ * items of one whose `warmUp` returns a problem; then runs the items in
+ * `repeat` rounds, each item once a round.
  *
- * @param steps `of`: what an item runs, warmed up once; `warmUp`: runs it,
- *   returns a problem that leaves its items out, with a line; `run`: runs
- *   an item in round `r`
  * @returns the items left
  */
 export async function inRounds<T, K extends { label: string }>(

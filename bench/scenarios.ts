@@ -19,12 +19,7 @@ export type Runner = {
   run(scenario: Scenario, ctx: runs.RunContext): Promise<runs.Run>;
 };
 
-/**
- * What the scripts are measured against: curl, the book's scripts. Its ratio
- * column ("× curl") holds the median of a row of its scenario over its own:
- * of its own row, and of those `over` names (all when undefined). It joins
- * the scenarios of `scenarios` (all when undefined); `note` goes on the page.
- */
+/** What the scripts are measured against, curl or the book's: its `ratio` column holds the medians of its own row and of those `over` names (all when undefined) over its own, in its `scenarios` (all when undefined). */
 export type Baseline = Runner & {
   ratio: { column: string; over?: string[] };
   scenarios?: string[];
@@ -143,11 +138,7 @@ export type Scenario = ReturnType<typeof scenario>;
 const ALL = ["sequential", "threadpool", "asyncio"];
 const POOLS = ["threadpool", "asyncio"];
 
-/**
- * What the bench runs, in order. Sequential and asyncio (5 at a time) take
- * minutes against ERROR, and asyncio at -m 30 takes as long as the
- * threadpool, so `--quick` runs only the threadpool there.
- */
+/** What the bench runs, in order; `--quick` runs only the threadpool where the others take minutes (ERROR) or as long (-m 30). */
 export const SCENARIOS: readonly Scenario[] = [
   scenario("local", "LOCAL -e", ALL),
   scenario("delay-m30", "DELAY -e -m 30", POOLS, ["threadpool"]),
@@ -169,11 +160,7 @@ export function pickScenarios(names: string[]): Scenario[] {
   );
 }
 
-/**
- * The cases to run: per scenario, the baselines `before` the scripts (those
- * of `--quick`), the scripts, the baselines `after`; a baseline runs only in
- * its scenarios, beside a row it divides.
- */
+/** The cases to run: per scenario, the baselines `before`, its scripts (those of `--quick`), the baselines `after`; a baseline only beside a row it divides. */
 export function planCases(
   scenarios: Scenario[],
   quick: boolean,

@@ -17,7 +17,7 @@ import {
   planCases,
   SCENARIOS,
 } from "../bench/scenarios.ts";
-import { flagCells, idealTime, median, summarize } from "../bench/table.ts";
+import { flagCells, idealTime, median, summarize } from "../bench/page.ts";
 import {
   denoCommand,
   descendants,
