@@ -19,7 +19,7 @@ export type Runner = {
   run(scenario: Scenario, ctx: runs.RunContext): Promise<runs.Run>;
 };
 
-/** What the scripts are measured against, curl or the book's: its `ratio` column holds the medians of its own row and of those `over` names (all when undefined) over its own, in its `scenarios` (all when undefined). */
+/** What the scripts are measured against, curl or the book's: its `ratio` column holds the medians of its own row and of those `over` names (all when undefined) over its own, in its `scenarios` (all when undefined); its `note` goes on the page. */
 export type Baseline = Runner & {
   ratio: { column: string; over?: string[] };
   scenarios?: string[];
@@ -58,9 +58,8 @@ function ours(id: string, file: string, read?: runs.ReadReport): Runner {
       const args = ["run", repoPath(file), "-s", server.url];
       if (!read) args.push(...scenario.args, ...trace);
       const cmd = denoArgv(args, ["-A"]);
-      return await runs.runFlags(cmd, { ...ctx, traced }, server.peak, {
-        read,
-      });
+      const context = { ...ctx, traced };
+      return await runs.runFlags(cmd, context, server.peak, { read });
     },
   };
 }
