@@ -150,7 +150,9 @@ export async function runCpu(
 /** The Markdown table of the rows of `runCpu`, with a line above it, the targets in its head and a ✓ or ✗ beside each ratio. */
 export function cpuTable(rows: CpuRow[], repeat: number): string {
   const head = ["script", "job size", ...ALL_MODES.map((mode) => `${mode} s`)];
-  for (const { of, max } of RATIOS) head.push(`${of.join(" / ")} (≤ ${max})`);
+  for (const { of, max } of RATIOS) {
+    head.push(`${of.join(" / ")} (≤ ${max.toFixed(2)})`);
+  }
   const lines = rows.map((row) => [
     row.script,
     row.scale === 1 ? "book's" : `×${row.scale}`,
