@@ -1,11 +1,9 @@
 /**
  * `deno task bench --book DIR`: the book's own Python scripts, from a
- * checkout of its repository, measured beside ours. The flags2 scripts of
- * DIR download from the same servers, served on the ports the book's
- * edition hardcodes; the CPU scripts of the folder beside DIR run in the
- * modes they have. What is missing (the folder, Python, a script) is said in
- * one line, and the bench goes on without it; a script that cannot run on
- * this Python is left out at its warm-up, with its last error line.
+ * checkout, measured beside ours: the flags2 scripts of DIR against the same
+ * servers, on the ports the book's edition hardcodes; the CPU scripts beside
+ * DIR in the modes they have. What is missing (the folder, Python, a script)
+ * is said in one line, and the bench goes on without it.
  *
  * @module
  */
@@ -17,11 +15,7 @@ import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
 import { failedRun, runFlags, versionOf, warn } from "./runs.ts";
 import { type Baseline, serve } from "./scenarios.ts";
 
-/**
- * Each edition's folders: the flags scripts' (the first edition's also
- * updated for Python 3.7, where asyncio runs), the folder they save to (the
- * first edition's scripts do not make it), the CPU scripts beside them.
- */
+/** Each edition's flags folder (the first edition's also as updated for Python 3.7), the folder its scripts save to, the CPU scripts beside it. */
 const EDITIONS = {
   1: {
     flags: /17-futures(-py3\.7)?\/countries$/,
@@ -40,11 +34,7 @@ const EDITIONS = {
 } as const;
 
 /** What `--book` adds to the bench: the flags2 scripts, as baselines of ours; the CPU scripts; the lines of the table's notes. */
-export interface Book {
-  flags: Baseline[];
-  cpu: CpuScript[];
-  notes: string[];
-}
+export type Book = { flags: Baseline[]; cpu: CpuScript[]; notes: string[] };
 
 /** Reads `proc_pool.py`'s output: its workers line, and its last line. */
 function parsePrimes(stdout: string): Status {
@@ -108,12 +98,8 @@ export async function loadBook(
   let dir = folder.replace(/\/+$/, "");
   if (!(await isFolder(dir))) return leaveOut(`--book ${dir}: no such folder`);
   const edition = ([1, 2] as const).find((e) => EDITIONS[e].flags.test(dir));
-  if (!edition) {
-    return leaveOut(
-      `--book ${dir}: not 17-futures/countries nor 20-executors/getflags ` +
-        "of the book's code",
-    );
-  }
+  const not = "not 17-futures/countries nor 20-executors/getflags of the book";
+  if (!edition) return leaveOut(`--book ${dir}: ${not}'s code`);
   const version = await versionOf([python, "--version"]);
   if (!version) return leaveOut(`--python ${python}: not found`);
   // The scripts run from the runs' folders.

@@ -1,12 +1,9 @@
 /**
- * The picture of `deno task bench`: downloads completed over time, one line
- * per script, one panel per scenario, drawn with Observable Plot on a
- * linkedom document so that it renders without a browser.
- *
- * Plot returns an HTML `<figure>` as soon as a plot has a title or a
- * categorical legend, so each panel is a bare Plot SVG, titled and labelled
- * with Plot's own text marks, and the panels are stacked in one outer SVG
- * that opens standalone.
+ * The picture of `deno task bench`: downloads completed over time, a line
+ * per script, a panel per scenario, drawn with Observable Plot on a linkedom
+ * document, without a browser. A plot with a title or a legend is an HTML
+ * `<figure>`, so each panel is a bare Plot SVG titled with text marks, and
+ * the panels are stacked in one outer SVG that opens standalone.
  *
  * @module
  */
@@ -18,7 +15,7 @@ import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import type { TraceLine } from "../lib/trace.ts";
 import { type Case, isBaseline } from "./scenarios.ts";
-import { idealTime, medianTime } from "./table.ts";
+import { idealTime, medianTime } from "./page.ts";
 
 /** One panel of the chart: what `chartPanels` makes. */
 export type ChartPanel = ReturnType<typeof chartPanels>[number];
@@ -43,15 +40,10 @@ export function completionCurve(trace: TraceLine[]) {
   return [{ t: 0, done: 0 }, ...ends.map((t, i) => ({ t, done: i + 1 }))];
 }
 
-/** Seconds for a label: "0.14 s", "13 s". */
+/** "0.14 s", "13 s" */
 const seconds = (t: number) => `${Number(t.toFixed(2))} s`;
 
-/**
- * The chart's panels, one per scenario with traced runs: its title, a
- * subtitle (the codes, each script's concurrency), a line per script from
- * its traced run, and rules at the times marked across it (each baseline's
- * median, the ideal).
- */
+/** The chart's panels, one per scenario with traced runs: its title, a subtitle (the codes, each script's concurrency), a line per script from its traced run, rules at each baseline's median and the ideal. */
 export function chartPanels(cases: Case[]) {
   const scenarios = [...new Set(cases.map((c) => c.scenario))];
   return scenarios.flatMap((scenario) => {
@@ -130,11 +122,8 @@ function panelPlot(document: Document, panel: ChartPanel): Element {
   const subtitle = panel.subtitle + (rules ? ` · dashed: ${rules}` : "");
   // Centred axis labels leave the top-left corner to the title.
   const axis = { labelAnchor: "center", grid: true, nice: true } as const;
-  const text = {
-    frameAnchor: "top-left",
-    dx: -48,
-    textAnchor: "start",
-  } as const;
+  const [frameAnchor, textAnchor] = ["top-left", "start"] as const;
+  const text = { frameAnchor, textAnchor, dx: -48 };
   return Plot.plot({
     ...{ document, width: WIDTH, height: PANEL_HEIGHT, marginTop: 56 },
     ...{ marginLeft: 64, marginRight: 24, marginBottom: 40 },
@@ -147,11 +136,7 @@ function panelPlot(document: Document, panel: ChartPanel): Element {
       }),
       Plot.text([subtitle], { ...text, dy: -18, fontSize: 11, fill: "#444" }),
       Plot.ruleY([0]),
-      Plot.ruleX(panel.rules, {
-        x: "t",
-        stroke: "#777",
-        strokeDasharray: "5,4",
-      }),
+      Plot.ruleX(panel.rules, { x: "t", stroke: "#777", strokeDasharray: "5" }),
       Plot.line(points, {
         ...{ x: "t", y: "done", stroke: "script" },
         ...{ curve: "step-after", strokeWidth: 2 },

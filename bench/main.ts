@@ -1,10 +1,9 @@
 /**
  * `deno task bench`: times the three flag downloaders against in-process
- * LOCAL, DELAY and ERROR servers, as a reader would run them, beside their
- * baselines (curl, the Worker floor, with `--book` the book's own scripts),
- * and the CPU-bound scripts; writes the page of the run,
- * `docs/benchmark.md` (also printed), its chart of downloads over time,
- * `docs/bench.svg`, and the results as JSON.
+ * LOCAL, DELAY and ERROR servers, as a reader would run them, beside curl
+ * and (with `--book`) the book's own scripts, and the CPU-bound scripts;
+ * writes the page of the run, `docs/benchmark.md` (also printed), its chart
+ * of downloads over time, `docs/bench.svg`, and the results as JSON.
  *
  * ```sh
  * deno task bench                            # every scenario, 3 runs each
@@ -13,14 +12,9 @@
  * deno task bench --book ../example-code/17-futures/countries
  * ```
  *
- * Each run gets a fresh server (its peak of requests held at once counts
- * from its start) and a fresh working folder. The timed runs are plain, and
- * go in rounds: each row once a round, so that a slow spell of the machine
- * weighs on all of them alike. One more run of each script, with
- * `--trace`, draws its line of the chart.
- *
- * Ctrl-C stops the run under way (its script and every process that script
- * started), its server and its folder, and exits with status 130.
+ * Each run gets a fresh server and a fresh folder. Ctrl-C stops the run
+ * under way (its script and every process under it), its server and its
+ * folder, and exits with status 130.
  *
  * @module
  */
@@ -32,10 +26,9 @@ import { isFile } from "../tools/files.ts";
 import { loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
-import { benchmarkPage, machine } from "./page.ts";
+import { benchmarkPage, machine, summarize } from "./page.ts";
 import { inRounds, runOnce, warn } from "./runs.ts";
 import {
-  BASELINES,
   type Case,
   CURL,
   CURL_PATH,
@@ -45,18 +38,11 @@ import {
   SCENARIOS,
   WARM_UP,
 } from "./scenarios.ts";
-import { summarize } from "./table.ts";
 
-interface Options {
-  scenario?: string[];
-  repeat?: number;
-  quick?: boolean;
+type Options = { scenario?: string[]; repeat?: number; quick: boolean } & {
   book?: string;
   python: string;
-  json: string;
-  svg: string;
-  md: string;
-}
+} & { json: string; svg: string; md: string };
 
 /** Parses the command line as the scripts do; a usage error exits 2. */
 async function parseOptions(args: string[]): Promise<Options> {
@@ -93,36 +79,32 @@ async function parseOptions(args: string[]): Promise<Options> {
     default: "python3",
     help: "the Python of --book (default: %(default)s)",
   });
-  parser.add_argument("--json", {
-    metavar: "FILE",
-    default: "bench-results/bench.json",
-    help: "results as JSON (default: %(default)s)",
-  });
-  parser.add_argument("--svg", {
-    metavar: "FILE",
-    default: "docs/bench.svg",
-    help: "chart as SVG (default: %(default)s)",
-  });
-  parser.add_argument("--md", {
-    metavar: "FILE",
-    default: "docs/benchmark.md",
-    help: "the page of the run (default: %(default)s)",
-  });
+  for (
+    const [flag, file, what] of [
+      ["--json", "bench-results/bench.json", "results as JSON"],
+      ["--svg", "docs/bench.svg", "chart as SVG"],
+      ["--md", "docs/benchmark.md", "the page of the run"],
+    ]
+  ) {
+    const help = `${what} (default: %(default)s)`;
+    parser.add_argument(flag, { metavar: "FILE", default: file, help });
+  }
   return parser.parse_args<Options>(args);
 }
 
 /**
- * Runs every case `repeat` times in rounds, then each script once traced.
- * Each runner first runs once on two codes, so that no timed run pays for
- * transpiling; a baseline that fails it is left out, with a line.
+ * Runs every case `repeat` times in rounds (each row once a round, so that a
+ * slow spell of the machine weighs on all alike), then each script once with
+ * `--trace` for the chart. Each runner first runs once on two codes, so that
+ * no timed run pays for transpiling; a baseline that fails it is left out.
  *
  * @returns the cases left
  * @throws {Error} when one of our scripts fails its warm-up
  */
 async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   const run = async (c: Case, what: string, traced?: boolean) => {
-    what = `[${cases.indexOf(c) + 1}/${cases.length}] ` +
-      `${c.scenario.label} ${c.runner.label} ${what}`;
+    const n = `[${cases.indexOf(c) + 1}/${cases.length}]`;
+    what = `${n} ${c.scenario.label} ${c.runner.label} ${what}`;
     const result = await runOnce(
       what,
       { signal, traced },
@@ -150,7 +132,6 @@ async function runAll(cases: Case[], repeat: number, signal: AbortSignal) {
   return left;
 }
 
-/** Writes `text` to `path`, making its folder first. */
 async function writeOut(path: string, text: string): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeTextFile(path, text);
@@ -162,12 +143,11 @@ async function main(args: string[]): Promise<void> {
   const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
   const cpu = named.length === 0 || named.includes("cpu");
-  const quick = options.quick ?? false;
+  const { quick } = options;
   const repeat = options.repeat ?? (quick ? 1 : 3);
   const book = await loadBook(options.book, options.python);
-  const curl = await isFile(CURL_PATH);
-  const baselines = BASELINES.filter((b) => curl || b !== CURL);
-  let cases = planCases(scenarios, quick, baselines, book.flags);
+  const curl = (await isFile(CURL_PATH)) ? [CURL] : [];
+  let cases = planCases(scenarios, quick, curl, book.flags);
   const interrupted = listenForCtrlC();
   const date = new Date();
   let cpuRows: CpuRow[] = [];

@@ -1,7 +1,7 @@
 /**
- * One measured run of the bench: a child process (a script, curl, the Worker
- * floor, the book's Python) in a fresh folder, its peak memory, its report
- * read back and checked; and the bench's lines on standard error.
+ * One measured run of the bench: a child process (a script, curl, the book's
+ * Python) in a fresh folder, its peak memory, its report read back and
+ * checked; and the bench's lines on standard error.
  *
  * @module
  */
@@ -22,38 +22,19 @@ export function workdir(): string | undefined {
   }
 }
 
-/** How the peak memory column is measured, for the notes above the table. */
-export const MEMORY_NOTE = "peak RSS of the child process, VmHWM of " +
-  "`/proc/PID/status` polled every 20 ms; Workers are threads of that " +
-  "process, so they are included";
-
 /** What a run is given: its folder, the Ctrl-C that kills all it started, whether to `--trace`. */
-export interface RunContext {
-  cwd: string;
-  signal: AbortSignal;
-  traced?: boolean;
-}
+export type RunContext = { cwd: string; signal: AbortSignal; traced?: boolean };
 
 /** A finished child, with its peak resident memory in KiB and its wall time in seconds. */
-export type Measured = Omit<RunResult, "signal"> & {
-  memoryKiB: number;
+export type Measured = Omit<RunResult, "signal"> & { memoryKiB: number } & {
   seconds: number;
 };
 
-/**
- * One run: its report, the server's peak of requests held at once (the
- * floor's: tasks running at once), the Workers its pool created (when it
- * says), the child's peak RSS in KiB and exit status, what does not add up,
- * and the records of a traced run.
- */
-export interface Run extends Report {
-  peak: number;
-  workers?: number;
+/** One run: its report, the server's peak of requests held at once, the Workers its pool created (when it says), the child's peak RSS in KiB and exit status, what does not add up, a traced run's records. */
+export type Run = Report & { peak: number; workers?: number } & {
   memoryKiB: number;
   exitCode: number;
-  problems: string[];
-  trace: TraceLine[];
-}
+} & { problems: string[]; trace: TraceLine[] };
 
 /** A line on standard error that stays, over the progress line if any. */
 export function warn(text: string): void {
@@ -61,8 +42,8 @@ export function warn(text: string): void {
 }
 
 /**
- * Runs `cmd` in `cwd` to its end, polling its peak memory: VmHWM only
- * grows, so the last poll before the exit is the peak.
+ * Runs `cmd` in `cwd` to its end, polling its peak memory (VmHWM of
+ * `/proc/PID/status` only grows: the last poll is the peak).
  *
  * @throws the reason of `signal` once it is aborted, after killing the
  *   child and every process under it
@@ -131,20 +112,20 @@ export function failedRun(problem: string, out?: Measured): Run {
   };
 }
 
+/** What reads a script's report from its output. */
+export type ReadReport = (stdout: string, out: Measured) => Report;
+
 /** What a run is checked against: the server's peak, the trace, the flags saved. */
 type Checked = { peak?: number; trace?: TraceLine[]; saved?: number };
 
-/** The last line of the threadpool's `-v`: the Workers created, the most downloads at once. */
+/** The threadpool's `-v` line: the Workers its pool created, the most downloads at once. */
 const POOL_LINE =
   /^The pool created (\d+) Workers?; at most (\d+) downloads? ran at once\.$/m;
 
-/**
- * The run of a finished child, its report read by `read`; a child that
- * printed none is flagged, not fatal, so that the other runs still count.
- */
+/** The run of a finished child, its report read by `read`; a child that printed none is flagged, not fatal, so that the other runs still count. */
 export function runOf(
   out: Measured,
-  read: (stdout: string) => Report & { peak?: number; workers?: number },
+  read: (stdout: string) => Report,
   { peak = NaN, trace, saved }: Checked,
 ): Run {
   let report;
@@ -163,17 +144,14 @@ export function runOf(
   };
 }
 
-/**
- * A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`;
- * `peak` reads the server's, `read` the script's report.
- */
+/** A run of a flags script, `cmd`, that saves its flags in `ctx.cwd/saveDir`; `peak` reads the server's. */
 export async function runFlags(
   cmd: string[],
   ctx: RunContext,
   peak: () => number,
   { saveDir = "downloads", read = parseReport }: {
     saveDir?: string;
-    read?: (stdout: string, out: Measured) => Report;
+    read?: ReadReport;
   } = {},
 ): Promise<Run> {
   const out = await measure(cmd, ctx);
@@ -201,13 +179,10 @@ export async function runOnce<A, T>(
 }
 
 /**
- * Warms up once what each item runs, then runs the items in `repeat`
- * rounds, each item once a round, so that a slow spell of the machine
- * weighs on all of them alike.
+ * Warms up once what each item runs (`of`), leaving out, with a line, the
+ * items of one whose `warmUp` returns a problem; then runs the items in
+ * `repeat` rounds, each item once a round.
  *
- * @param steps `of`: what an item runs, warmed up once; `warmUp`: runs it,
- *   returns a problem that leaves its items out, with a line; `run`: runs
- *   an item in round `r`
  * @returns the items left
  */
 export async function inRounds<T, K extends { label: string }>(

@@ -1,8 +1,7 @@
 /**
  * What `deno task bench` runs: scenarios (a command line against one kind of
  * server) and what runs them, our scripts and the baselines they are measured
- * against; a case is one scenario and one runner, a row of the table, and
- * holds its runs.
+ * against; a case is one scenario and one runner, a row of the table.
  *
  * @module
  */
@@ -11,7 +10,6 @@ import { expandCcArgs } from "../flags2_common.ts";
 import { type FlagServer, PRESETS, startServer } from "../slow_server.ts";
 import { repoPath, SCRIPTS } from "../tools/files.ts";
 import { denoArgv } from "../tools/process.ts";
-import type { FloorReport } from "./floor.ts";
 import * as runs from "./runs.ts";
 
 /** What runs a case: its id ("threadpool", "curl", "book-threadpool"...), its name in the table, one run of a scenario. */
@@ -21,13 +19,7 @@ export type Runner = {
   run(scenario: Scenario, ctx: runs.RunContext): Promise<runs.Run>;
 };
 
-/**
- * What the scripts are measured against: curl, the Worker floor, the book's
- * scripts. Its ratio column ("× curl") holds the median of a row of its
- * scenario over its own: of its own row, and of those `over` names (all of
- * the scenario's when undefined). It joins the scenarios of `scenarios`
- * (all of them when undefined); `note` says what it is, on the page.
- */
+/** What the scripts are measured against, curl or the book's: its `ratio` column holds the medians of its own row and of those `over` names (all when undefined) over its own, in its `scenarios` (all when undefined); its `note` goes on the page. */
 export type Baseline = Runner & {
   ratio: { column: string; over?: string[] };
   scenarios?: string[];
@@ -51,49 +43,42 @@ export function serve(scenario: Scenario, port = 0): Promise<FlagServer> {
   return startServer({ ...PRESETS[scenario.server], ...seed, ...where });
 }
 
-/** The codes of a scenario's arguments, as in the URLs: `-e` or CC arguments. */
-async function codesOf(args: string[]): Promise<string[]> {
-  const ccArgs = args.filter((arg) => /^[A-Z]{1,2}$/.test(arg));
-  const codes = await expandCcArgs(args.includes("-e"), false, ccArgs, 676);
-  return codes.map((cc) => cc.toLowerCase());
+/**
+ * Our script `file`, run as a reader runs it against a fresh server, with
+ * the scenario's arguments; the traced run adds `--trace` and `-v` (for the
+ * pool's line). With `read`, Example 17-4: no arguments, no report.
+ */
+function ours(id: string, file: string, read?: runs.ReadReport): Runner {
+  return {
+    ...{ id, label: read ? file : id },
+    async run(scenario, ctx) {
+      await using server = await serve(scenario);
+      const traced = ctx.traced && !read;
+      const trace = traced ? ["--trace", "trace.jsonl", "-v"] : [];
+      const args = ["run", repoPath(file), "-s", server.url];
+      if (!read) args.push(...scenario.args, ...trace);
+      const cmd = denoArgv(args, ["-A"]);
+      const context = { ...ctx, traced };
+      return await runs.runFlags(cmd, context, server.peak, { read });
+    },
+  };
 }
 
-/** Our flags2 scripts, run as a reader runs them, `deno run -A`; the traced run also `-v`, for the pool's line. */
-const SCRIPT_RUNNERS = Object.entries(SCRIPTS).map(([id, file]): Runner => ({
-  id,
-  label: id,
-  async run(scenario, ctx) {
-    await using server = await serve(scenario);
-    const trace = ctx.traced ? ["--trace", "trace.jsonl", "-v"] : [];
-    const args = ["-s", server.url, ...scenario.args, ...trace];
-    const cmd = denoArgv(["run", repoPath(file), ...args], ["-A"]);
-    return await runs.runFlags(cmd, ctx, server.peak);
-  },
-}));
-
-/** Example 17-4, `flags_threadpool_ac.ts`: 5 flags on 3 Workers, timed whole by the bench, as it prints no flags2 report; it has no `--trace`. */
-const EXAMPLE_17_4: Runner = {
-  id: "threadpool_ac",
-  label: "flags_threadpool_ac.ts",
-  async run(scenario, ctx) {
-    await using server = await serve(scenario);
-    const path = repoPath("flags_threadpool_ac.ts");
-    const cmd = denoArgv(["run", path, "-s", server.url], ["-A"]);
-    const read = (stdout: string, { seconds }: runs.Measured) => {
-      const ok = Number(/^(\d+) flags downloaded in /m.exec(stdout)?.[1]);
-      if (Number.isNaN(ok)) throw new Error("no count of flags");
-      return { elapsed: seconds, codes: 5, concurrency: 3, ok, ...NONE };
-    };
-    const plain = { ...ctx, traced: false };
-    return await runs.runFlags(cmd, plain, server.peak, { read });
-  },
-};
+/** Example 17-4's report: 5 flags on 3 Workers, timed whole by the bench. */
+function readExample(stdout: string, { seconds }: runs.Measured) {
+  const ok = Number(/^(\d+) flags downloaded in /m.exec(stdout)?.[1]);
+  if (Number.isNaN(ok)) throw new Error("no count of flags");
+  return { elapsed: seconds, codes: 5, concurrency: 3, ok, ...NONE };
+}
 
 const NONE = { notFound: 0, errors: 0 };
 
 /** What runs the scenarios' scripts, by id. */
 const RUNNERS: Record<string, Runner> = Object.fromEntries(
-  [...SCRIPT_RUNNERS, EXAMPLE_17_4].map((runner) => [runner.id, runner]),
+  [
+    ...Object.entries(SCRIPTS).map(([id, file]) => ours(id, file)),
+    ours("threadpool_ac", "flags_threadpool_ac.ts", readExample),
+  ].map((runner) => [runner.id, runner]),
 );
 
 export const CURL_PATH = "/usr/bin/curl";
@@ -107,7 +92,10 @@ export const CURL: Baseline = {
     "time: what LOCAL can give at best.",
   async run(scenario, ctx) {
     await using server = await serve(scenario);
-    const codes = await codesOf(scenario.args);
+    const ccArgs = scenario.args.filter((arg) => /^[A-Z]{1,2}$/.test(arg));
+    const all = scenario.args.includes("-e");
+    const codes = (await expandCcArgs(all, false, ccArgs, 676))
+      .map((cc) => cc.toLowerCase());
     const config = codes.map((cc) =>
       `url = "${server.url}/${cc}/${cc}.gif"\noutput = "/dev/null"\n`
     );
@@ -126,33 +114,7 @@ export const CURL: Baseline = {
   },
 };
 
-/** The threadpool's pool with tasks that only sleep (`floor.ts`), at the scenario's `-m`. */
-export const FLOOR: Baseline = {
-  ...{ id: "floor", label: "Worker floor" },
-  ratio: { column: "× floor", over: ["threadpool"] },
-  scenarios: ["delay-m30", "delay-m1000"],
-  note: "Worker floor: the threadpool's pool running tasks that only sleep " +
-    `${PRESETS.DELAY.delay} s, no network (\`bench/floor.ts\`); its server ` +
-    "peak: the most tasks running at once.",
-  async run(scenario, ctx) {
-    const m = scenario.args.indexOf("-m");
-    const maxReq = m >= 0 ? scenario.args.slice(m, m + 2) : [];
-    const tasks = ["-n", String((await codesOf(scenario.args)).length)];
-    const args = ["run", repoPath("bench/floor.ts"), ...maxReq, ...tasks];
-    const out = await runs.measure(denoArgv(args, ["-A"]), ctx);
-    return runs.runOf(out, (stdout): FloorReport => JSON.parse(stdout), {});
-  },
-};
-
-/** The baselines, each a row beside the scripts it divides, in its scenarios; curl only where it is installed. */
-export const BASELINES: readonly Baseline[] = [CURL, FLOOR];
-
-/**
- * A command line to time against one kind of server: its id for
- * `--scenario`, its `label` in the table, "SERVER ARGS..." ("DELAY -e -m
- * 30": the scripts' arguments besides `-s URL`), the ids of the scripts
- * timed, and of those that `--quick` still runs.
- */
+/** A command line to time, "SERVER ARGS..." (the scripts' arguments besides `-s URL`), with its id, the scripts it times and those `--quick` runs. */
 function scenario(
   id: string,
   label: string,
@@ -160,21 +122,22 @@ function scenario(
   quick = scripts,
 ) {
   const [server, ...args] = label.split(" ");
-  return { id, label, server: server as Server, args, scripts, quick };
+  return {
+    id,
+    label,
+    server: server as keyof typeof PRESETS,
+    args,
+    scripts,
+    quick,
+  };
 }
 
 export type Scenario = ReturnType<typeof scenario>;
-type Server = keyof typeof PRESETS;
 
 const ALL = ["sequential", "threadpool", "asyncio"];
 const POOLS = ["threadpool", "asyncio"];
 
-/**
- * What the bench runs, in order: id, command line, scripts, those of
- * `--quick`. Sequential and asyncio (5 at a time) take minutes against
- * ERROR, and asyncio at -m 30 takes as long as the threadpool, so `--quick`
- * runs only the threadpool there.
- */
+/** What the bench runs, in order; `--quick` runs only the threadpool where the others take minutes (ERROR) or as long (-m 30). */
 export const SCENARIOS: readonly Scenario[] = [
   scenario("local", "LOCAL -e", ALL),
   scenario("delay-m30", "DELAY -e -m 30", POOLS, ["threadpool"]),
@@ -196,25 +159,23 @@ export function pickScenarios(names: string[]): Scenario[] {
   );
 }
 
-/**
- * The cases to run: per scenario, the baselines that join it, its scripts
- * (those of `--quick`), then the book's. A baseline runs only beside a row
- * it divides.
- */
+/** The cases to run: per scenario, the baselines `before`, its scripts (those of `--quick`), the baselines `after`; a baseline only beside a row it divides. */
 export function planCases(
   scenarios: Scenario[],
   quick: boolean,
-  baselines: readonly Baseline[],
-  book: Baseline[] = [],
+  before: Baseline[],
+  after: Baseline[] = [],
 ): Case[] {
   return scenarios.flatMap((scenario) => {
     const ids = quick ? scenario.quick : scenario.scripts;
-    const runners = [...baselines, ...ids.map((id) => RUNNERS[id]), ...book]
-      .filter((runner) =>
-        !isBaseline(runner) ||
-        (runner.scenarios ?? [scenario.id]).includes(scenario.id) &&
-          (runner.ratio.over ?? ids).some((id) => ids.includes(id))
-      );
+    const joins = (b: Baseline) =>
+      (b.scenarios ?? [scenario.id]).includes(scenario.id) &&
+      (b.ratio.over ?? ids).some((id) => ids.includes(id));
+    const runners = [
+      ...before.filter(joins),
+      ...ids.map((id) => RUNNERS[id]),
+      ...after.filter(joins),
+    ];
     return runners.map((runner) => ({ scenario, runner, runs: [] }));
   });
 }

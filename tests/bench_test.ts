@@ -8,18 +8,16 @@
 import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
 import { parseStatus } from "../bench/cpu.ts";
-import type { FloorReport } from "../bench/floor.ts";
-import { checkRun, type Run } from "../bench/runs.ts";
+import { checkRun, type Run, runOf } from "../bench/runs.ts";
 import {
   type Baseline,
   type Case,
   CURL,
-  FLOOR,
   pickScenarios,
   planCases,
   SCENARIOS,
 } from "../bench/scenarios.ts";
-import { idealTime, median, summarize } from "../bench/table.ts";
+import { flagCells, idealTime, median, summarize } from "../bench/page.ts";
 import {
   denoCommand,
   descendants,
@@ -33,7 +31,6 @@ import {
 import { parseReport, ReportError } from "../tools/report.ts";
 
 const BENCH = repoPath("bench/main.ts");
-const FLOOR_PATH = repoPath("bench/floor.ts");
 
 Deno.test("median of odd and even counts, failed runs (NaN) left out", () => {
   assert.deepEqual(median([3, 1, 2]), 2);
@@ -154,9 +151,9 @@ const bookOf = (id: string): Baseline => ({
   ratio: { column: "× book", over: [id] },
 });
 
-Deno.test("planCases: curl joins LOCAL, the Worker floor and the book's scripts join where their script runs", () => {
+Deno.test("planCases: curl joins LOCAL, the book's scripts join where their script runs", () => {
   const plan = (names: string[], quick: boolean, book: Baseline[] = []) =>
-    planCases(pickScenarios(names), quick, [CURL, FLOOR], book).map((c) =>
+    planCases(pickScenarios(names), quick, [CURL], book).map((c) =>
       `${c.scenario.id} ${c.runner.id}`
     );
   assert.deepEqual(plan(["local", "delay"], false), [
@@ -164,10 +161,8 @@ Deno.test("planCases: curl joins LOCAL, the Worker floor and the book's scripts 
     "local sequential",
     "local threadpool",
     "local asyncio",
-    "delay-m30 floor",
     "delay-m30 threadpool",
     "delay-m30 asyncio",
-    "delay-m1000 floor",
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
     "delay-b sequential",
@@ -178,9 +173,7 @@ Deno.test("planCases: curl joins LOCAL, the Worker floor and the book's scripts 
     "error threadpool",
   ]);
   assert.deepEqual(plan(["delay"], true, [bookOf("sequential")]), [
-    "delay-m30 floor",
     "delay-m30 threadpool",
-    "delay-m1000 floor",
     "delay-m1000 threadpool",
     "delay-m1000 asyncio",
     "delay-b sequential",
@@ -194,11 +187,9 @@ Deno.test("summarize: ratios to the baselines of the same scenario, over the row
     caseOf("local", CURL, [0.1]),
     caseOf("local", script("threadpool"), [0.4]),
     caseOf("local", book, [0.8]),
-    caseOf("delay-m30", FLOOR, [12]),
+    caseOf("delay-m30", bookOf("asyncio"), [12]),
     caseOf("delay-m30", script("threadpool"), [12.6, 12.5, 13]),
     caseOf("delay-m30", script("asyncio"), [11.7]),
-    caseOf("delay-m1000", FLOOR, [5]),
-    caseOf("delay-m1000", script("threadpool"), [6]),
   ];
   const ratios = cases.map((c) =>
     Object.entries(summarize(c, cases).ratios).map(([k, v]) =>
@@ -209,27 +200,34 @@ Deno.test("summarize: ratios to the baselines of the same scenario, over the row
     ["× curl 1.00"],
     ["× curl 4.00", "× book 0.50"],
     ["× curl 8.00", "× book 1.00"],
-    ["× floor 1.00"],
-    ["× floor 1.05"],
+    ["× book 1.00"],
     [],
-    ["× floor 1.00"],
-    ["× floor 1.20"],
+    ["× book 0.97"],
   ]);
 });
 
-Deno.test("the Worker floor runs its tasks on a pool and prints its report as JSON", async () => {
-  await using dir = await tempDir({ prefix: "bench_test_" });
-  const out = await runDeno(FLOOR_PATH, ["-m", "2", "-n", "3"], dir.path);
-  assert.equal(out.code, 0, out.stderr);
-  const report: FloorReport = JSON.parse(out.stdout);
-  const { codes, concurrency, ok, workers, peak } = report;
-  assert.deepEqual([codes, concurrency, ok], [3, 2, 3], out.stdout);
-  // How far the pool grows is its own policy: never past -m.
-  assert.ok(workers >= 1 && workers <= 2, out.stdout);
-  assert.ok(peak >= 1 && peak <= 2, out.stdout);
-  // Two rounds of 0.5 s at least: the tasks did sleep.
-  assert.ok(report.elapsed >= 1, out.stdout);
-  assert.deepEqual(await listDir(dir.path), []);
+Deno.test("the flags table shows the ideal time, the row over it, and the Workers that -v's pool line names", () => {
+  const out = {
+    code: 0,
+    stdout: "The pool created 1 Worker; at most 676 downloads ran at once.\n" +
+      REPORT.replace("Elapsed time: 7.46s", "Elapsed time: 1.00s"),
+    stderr: "",
+    memoryKiB: 204800,
+    seconds: 1.1,
+  };
+  const run = runOf(out, parseReport, { peak: 676 });
+  assert.deepEqual([run.workers, run.peak, run.problems], [1, 676, []]);
+  const c: Case = {
+    ...caseOf("delay-m1000", script("threadpool"), []),
+    runs: [{ ...run, concurrency: 676 }],
+    traced: run,
+  };
+  const cells = flagCells(summarize(c, [c]), []);
+  assert.deepEqual(
+    [cells["ideal s"], cells["× ideal"], cells.Workers, cells["server peak"]],
+    ["0.5", "2.00", "1", "676"],
+  );
+  assert.equal(cells["peak RSS MiB"], "200");
 });
 
 Deno.test("completionCurve counts ends from the first start", () => {
@@ -303,16 +301,6 @@ Deno.test("bench takes unique prefixes, and says usage: in its help as the scrip
   );
   assert.match(help.stdout, /^ {2}--repeat N +runs per row/m);
   assert.doesNotMatch(help.stdout, /\(default: \)/);
-});
-
-Deno.test("the Worker floor reads its command line as the scripts do: --max 0 is a usage error", async () => {
-  await using dir = await tempDir({ prefix: "bench_test_" });
-  const out = await runDeno(FLOOR_PATH, ["--max", "0"], dir.path);
-  assert.equal(out.code, 2);
-  assert.deepEqual(out.stderr.trim().split("\n"), [
-    "*** Usage error: argument -m/--max_req: invalid positive int value: '0'",
-    "usage: bench/floor.ts [-h] [-m N] [-n N]",
-  ]);
 });
 
 /** Runs a short bench (LOCAL, one run) with `args`; returns its status, outputs and what it left. */
