@@ -6,8 +6,8 @@
  * The numbers go up to 10^16, beyond 2^53: as doubles, 9999999999999917
  * (a prime) would become the even 9999999999999916, so numbers are
  * `bigint`s. Speed does not argue for doubles: with Deno 2.9's V8, this
- * loop ran 1.5 to 2 times faster on `bigint`s (which fit 64 bits here) than
- * on doubles (the figures are in the README).
+ * loop ran faster on `bigint`s (which fit 64 bits here) than on doubles
+ * (the figures are in docs/cpu.md).
  *
  * @example A prime of the book's and a composite
  * ```ts

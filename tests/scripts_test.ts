@@ -587,7 +587,7 @@ Deno.test("--trace to a folder that does not exist: one clear line, exit 1, no d
   assert.equal(server.peak(), 0, "a request was made");
 });
 
-/** The README's least permissions, run from a folder of one's own: the scripts' folder is read too. */
+/** docs/running.md's least permissions, run from a folder of one's own: the scripts' folder is read too. */
 const LEAST_PERMISSIONS = [
   "--allow-net=localhost",
   `--allow-read=${repoPath("")},downloads`,

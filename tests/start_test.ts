@@ -3,6 +3,9 @@
  * as CI installs it, one command that downloads flags, the test task, and
  * every `deno run` command by its path from a folder outside the repository,
  * with LOCAL, DELAY and ERROR moved to free ports (`FLAGS2_{LABEL}_URL`).
+ * The Start command finds nothing at its LOCAL, serves it itself, and
+ * prints the sample's lines: the report on standard output, the line that
+ * names `deno task serve` on standard error.
  *
  * @module
  */
@@ -10,6 +13,7 @@
 import assert from "node:assert/strict";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
+  freePort,
   listDir,
   LOCALHOST,
   repoPath,
@@ -50,6 +54,12 @@ function steadyLines(lines: string[]): string[] {
   return lines.filter((line) => !/ site: |^Elapsed time: /.test(line));
 }
 
+/** Standard error's lines in a terminal: the embedded server's, the bar's. */
+const STDERR_LINE = /^\*\*\* Serving |^[ \d]{3}%\|/;
+
+/** The last frame of the bar, as tqdm draws it after 20 downloads. */
+const LAST_BAR = /^100%\|█+\| 20\/20 \[[\d:]+<[\d:]+, +[\d.]+it\/s\]$/;
+
 Deno.test("README Start: Deno pinned as CI installs it, one command that downloads flags, the test task", async () => {
   const start = await section("Start");
   const pinned = /^npm install -g (deno@\S+)$/m.exec(start);
@@ -79,22 +89,33 @@ Deno.test("README Start and Try: each command runs by its path from a folder out
     FLAGS2_DELAY_URL: delay.url,
     FLAGS2_ERROR_URL: error.url,
   };
-  await settleAll(commands.map(async ([script, ...args]) => {
+  // The Start command, at a LOCAL where nothing listens: it serves it.
+  const unserved = `http://localhost:${freePort()}/flags`;
+  await settleAll(commands.map(async ([script, ...args], i) => {
     const name = script.startsWith(CLONE) ? script.slice(CLONE.length) : script;
     await using dir = await tempDir();
-    const out = await runDeno(repoPath(name), args, dir.path, { env });
+    const out = await runDeno(repoPath(name), args, dir.path, {
+      env: i === 0 ? { ...env, FLAGS2_LOCAL_URL: unserved } : env,
+    });
     const why = `${script} ${args.join(" ")}: exit ${out.code}\n${out.stderr}`;
     assert.equal(out.code, 0, why);
     if (name.startsWith("flags")) {
       const saved = await listDir(`${dir.path}/downloads`);
       assert.ok(saved.length > 0, `${why}nothing in downloads/`);
     }
-    if (script === "flags2_threadpool.ts" && args.length === 0) {
+    if (i === 0) {
       const sample = sampleAfter(start, "deno run -A flags2_threadpool.ts");
       assert.deepEqual(
         steadyLines(out.stdout.trimEnd().split("\n")),
-        steadyLines(sample),
+        steadyLines(sample.filter((line) => !STDERR_LINE.test(line))),
       );
+      const [serving, bar] = sample.filter((line) => STDERR_LINE.test(line));
+      assert.equal(
+        out.stderr,
+        `${serving.replace("http://localhost:8001/flags", unserved)}\n`,
+      );
+      assert.match(bar, LAST_BAR);
+      assert.equal(bar.length, 79, "the bar in 80 columns, as tqdm draws it");
     }
   }));
 });
