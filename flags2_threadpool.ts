@@ -1,5 +1,5 @@
 /**
- * Download flags of countries on a pool of Web Workers, which stand in for
+ * Download flags of countries on a pool of Workers, which stand in for
  * the threads of *Fluent Python*'s `flags2_threadpool.py`.
  *
  *     deno run -A flags2_threadpool.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
@@ -28,13 +28,13 @@ const MAX_CONCUR_REQ = 1000;
 const DOWNLOAD_MODULE = import.meta.resolve("./flags2_sequential.ts");
 
 /**
- * Submits a `downloadOne` per code to `concurReq` Workers, counts the
- * results as they complete.
+ * Submits a `downloadOne` per code to a pool that runs `concurReq` at
+ * once, counts the results as they complete.
  *
  * @param ccList the codes
  * @param baseUrl the server's URL
  * @param verbose a line per download instead of the bar
- * @param concurReq the number of Workers
+ * @param concurReq the most downloads at once, the pool's `maxWorkers`
  * @returns the downloads by status
  */
 export async function downloadMany(
@@ -76,7 +76,7 @@ export async function downloadMany(
     }
   }
   if (verbose) {
-    // Workers start one at a time: the peak may be below the concurrency.
+    // Downloads await, so a Worker carries many: the Workers are few.
     const workers = plural(executor.workersCreated, "Worker");
     const peak = plural(executor.peakRunning, "download");
     console.log(`The pool created ${workers}; at most ${peak} ran at once.`);

@@ -1,5 +1,5 @@
 /**
- * Download flags and names of countries on a pool of Web Workers, as
+ * Download flags and names of countries on a pool of Workers, as
  * *Fluent Python*'s `flags3_threadpool.py` does on threads: two requests per
  * code, the flag and its `metadata.json`, and the flag saved under the
  * country's name, `downloads/Brazil-BR.gif`.
@@ -77,13 +77,13 @@ export async function downloadOne(
 }
 
 /**
- * Submits a `downloadOne` of this module per code to `concurReq` Workers,
- * counts the results as they complete.
+ * Submits a `downloadOne` of this module per code to a pool that runs
+ * `concurReq` at once, counts the results as they complete.
  *
  * @param ccList the codes
  * @param baseUrl the server's URL
  * @param verbose a line per download instead of the bar
- * @param concurReq the number of Workers
+ * @param concurReq the most downloads at once, the pool's `maxWorkers`
  * @returns the downloads by status
  */
 export async function downloadMany(
@@ -127,7 +127,7 @@ export async function downloadMany(
     }
   }
   if (verbose) {
-    // Workers start one at a time: the peak may be below the concurrency.
+    // Downloads await, so a Worker carries many: the Workers are few.
     const workers = plural(executor.workersCreated, "Worker");
     const peak = plural(executor.peakRunning, "download");
     console.log(`The pool created ${workers}; at most ${peak} ran at once.`);

@@ -1,5 +1,5 @@
 /**
- * Download the flags of the 20 most populous countries on a pool of Web
+ * Download the flags of the 20 most populous countries on a pool of
  * Workers, which stand in for threads: *Fluent Python*'s
  * `flags_threadpool.py` (Example 17-3), with `executor.map`.
  *
@@ -26,7 +26,7 @@ export async function downloadOne(cc: string): Promise<string> {
   return cc;
 }
 
-/** Maps `downloadOne` over `ccList` on at most 20 Workers; returns how many flags came back. */
+/** Maps `downloadOne` over `ccList`, at most 20 at once; returns how many flags came back. */
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {

@@ -1,6 +1,6 @@
 /**
- * Download the first 5 of the 20 most populous countries' flags on 3 Web
- * Workers with `submit` and `asCompleted`: *Fluent Python*'s
+ * Download the first 5 of the 20 most populous countries' flags, 3 at a
+ * time, with `submit` and `asCompleted`: *Fluent Python*'s
  * `flags_threadpool_ac.py` (Example 17-4). It prints each future as it is
  * scheduled, then again with its result as it completes, first done first.
  *
@@ -16,7 +16,7 @@ import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
 /** Where the Workers find `downloadOne`. */
 const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
 
-/** Submits `downloadOne` for the first 5 codes to 3 Workers, prints each future scheduled and completed; returns how many. */
+/** Submits `downloadOne` for the first 5 codes to a pool of 3 (`max_workers=3`), prints each future scheduled and completed; returns how many. */
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
@@ -45,6 +45,6 @@ if (import.meta.main) {
   await main(
     downloadMany,
     "Download the first 5 of the 20 most populous countries' flags " +
-      "on 3 Workers, printing each future scheduled and completed.",
+      "3 at a time, printing each future scheduled and completed.",
   );
 }
