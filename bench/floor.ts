@@ -16,7 +16,7 @@
 import { asCompleted, ThreadPoolExecutor } from "../futures.ts";
 import { argumentParser, positiveInt } from "../lib/cli.ts";
 import { PRESETS } from "../slow_server.ts";
-import type { Report } from "../tools/report.ts";
+import type { Report } from "../testing/report.ts";
 import { sleep } from "./floor_tasks.ts";
 
 /** The threadpool script's maximum `-m`. */

@@ -9,8 +9,8 @@
 
 import { expandCcArgs } from "../flags2_common.ts";
 import { type FlagServer, PRESETS, startServer } from "../slow_server.ts";
-import { repoPath, SCRIPTS } from "../tools/files.ts";
-import { denoArgv } from "../tools/process.ts";
+import { repoPath, SCRIPTS } from "../testing/files.ts";
+import { denoArgv } from "../testing/process.ts";
 import type { FloorReport } from "./floor.ts";
 import * as runs from "./runs.ts";
 

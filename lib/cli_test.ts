@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { argumentParser, int, positiveInt } from "./cli.ts";
-import { denoCommand, lines, repoPath, tempDir } from "../tools/harness.ts";
+import { denoCommand, lines, repoPath, tempDir } from "../testing/harness.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).href;
 

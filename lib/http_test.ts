@@ -17,7 +17,7 @@ import {
   readBody,
   ResponseTooLargeError,
 } from "./http.ts";
-import { freePort } from "../tools/harness.ts";
+import { freePort } from "../testing/harness.ts";
 
 const CHUNK = 64 * 1024;
 

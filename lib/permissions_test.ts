@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { decode, lines, repoPath, tempDir } from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+import { decode, lines, repoPath, tempDir } from "../testing/harness.ts";
+import { denoCommand } from "../testing/process.ts";
 
 const PERMISSIONS = new URL("./permissions.ts", import.meta.url).href;
 

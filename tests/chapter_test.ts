@@ -25,8 +25,8 @@ import {
   type RunResult,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+} from "../testing/harness.ts";
+import { denoCommand } from "../testing/process.ts";
 
 const DOWNLOADERS = ["flags.ts", "flags_threadpool.ts", "flags_asyncio.ts"];
 const LAST_LINE = /^20 flags downloaded in \d+\.\d\ds$/;

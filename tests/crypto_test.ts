@@ -18,7 +18,7 @@ import {
   lines,
   repoPath,
   runDeno,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 /** Runs `deno run -A crypto/{script} ...args` from the repository's root. */
 function run(script: string, ...args: string[]) {

@@ -23,8 +23,8 @@ import {
   scriptPath,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
-import { parseReport } from "../tools/report.ts";
+} from "../testing/harness.ts";
+import { parseReport } from "../testing/report.ts";
 
 /** flags.ts and its kin: they print no report, only the count. */
 const SIMPLE = [

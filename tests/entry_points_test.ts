@@ -18,8 +18,8 @@ import {
   repoPath,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+} from "../testing/harness.ts";
+import { denoCommand } from "../testing/process.ts";
 
 /** `flags.ts` and its kin: the chapter's first downloaders. */
 const SIMPLE = [

@@ -25,7 +25,7 @@ import {
   listDir,
   tempDir,
   zipGifs,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 const CC_MESSAGE = "each CC argument must be A to Z or AA to ZZ.";
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";

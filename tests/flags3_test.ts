@@ -19,7 +19,7 @@ import {
   settleAll,
   tempDir,
   zipGifs,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 Deno.test("flags3: the flag saved under its country's name, spaces as _", async () => {
   await using server = await startServer(LOCALHOST);

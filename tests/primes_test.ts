@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import { check } from "../primes/proc_pool.ts";
 import { isPrime, isqrt, NUMBERS, PRIME_FIXTURE } from "../primes/primes.ts";
-import { decode, lines, repoPath } from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+import { decode, lines, repoPath } from "../testing/harness.ts";
+import { denoCommand } from "../testing/process.ts";
 
 /** Runs `deno run PERMISSIONS primes/SCRIPT ...args` from the repository's root. */
 async function run(permissions: string[], script: string, ...args: string[]) {

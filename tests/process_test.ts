@@ -27,7 +27,7 @@ import {
   runSource,
   TASKS,
 } from "./fixtures/pools.ts";
-import { denoCommand } from "../tools/process.ts";
+import { denoCommand } from "../testing/process.ts";
 
 Deno.test("submit runs in another process; map yields in submission order", async () => {
   await using executor = new ProcessPoolExecutor(2, TASKS);

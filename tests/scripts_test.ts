@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { getFlag } from "../flags2_sequential.ts";
 import { ConnectionError, errorMessage, HTTPStatusError } from "../lib/http.ts";
 import { ThreadPoolExecutor } from "../futures.ts";
-import { parseReport } from "../tools/report.ts";
+import { parseReport } from "../testing/report.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
@@ -33,8 +33,8 @@ import {
   settleAll,
   tempDir,
   total,
-} from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+} from "../testing/harness.ts";
+import { denoCommand } from "../testing/process.ts";
 
 const DASHES = "-".repeat(20);
 const ELAPSED = /^Elapsed time: \d+\.\d\ds$/;
@@ -756,10 +756,10 @@ Deno.test("--trace FILE: one JSON line per request", async () => {
   ));
 });
 
-/** The project's modules that a reader or a test may import: the root's, lib/ and tools/. */
+/** The project's modules that a reader or a test may import: the root's, lib/ and testing/. */
 async function projectModules(): Promise<URL[]> {
   const modules = [];
-  for (const folder of ["./", "./lib/", "./tools/"]) {
+  for (const folder of ["./", "./lib/", "./testing/"]) {
     const dir = new URL(`../${folder}`, import.meta.url);
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isFile && entry.name.endsWith(".ts")) {

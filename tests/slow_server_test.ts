@@ -21,7 +21,7 @@ import {
   repoPath,
   runDeno,
   zipGifs,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 const SERVER = repoPath("slow_server.ts");
 

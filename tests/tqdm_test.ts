@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { formatInterval, formatMeter } from "../lib/tqdm.ts";
-import { parseReport } from "../tools/report.ts";
+import { parseReport } from "../testing/report.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
   LOCALHOST,
@@ -18,8 +18,8 @@ import {
   settleAll,
   tempDir,
   total,
-} from "../tools/harness.ts";
-import { denoArgv } from "../tools/process.ts";
+} from "../testing/harness.ts";
+import { denoArgv } from "../testing/process.ts";
 
 /** `[n, total, elapsed, ncols, rate, tqdm's line]`, printed by tqdm 4.70.1. */
 const TQDM_LINES: [

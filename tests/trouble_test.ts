@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { MAX_BODY } from "../lib/http.ts";
 import { measure } from "../bench/runs.ts";
-import { denoArgv, denoCommand } from "../tools/process.ts";
+import { denoArgv, denoCommand } from "../testing/process.ts";
 import {
   FLAGS3,
   freePort,
@@ -25,7 +25,7 @@ import {
   scriptPath,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 const TOO_LARGE = "Response too large (over 1 MiB)";
 const GIF = new TextEncoder().encode("GIF89a, a small flag");
