@@ -72,24 +72,27 @@ export interface RunResult {
 }
 
 /**
- * Runs `deno run -A file ...args` from `cwd` to the end.
+ * Runs `deno run file ...args` from `cwd` to the end, never prompting for a
+ * permission.
  *
  * @param file the path of the module to run
  * @param args its arguments
  * @param cwd the folder it runs from
- * @param options as `denoCommand`'s; `permissions` default to `-A`
+ * @param options as `denoCommand`'s (`permissions`, `env`, `signal`...);
+ *   `permissions` default to `-A`
  * @returns its exit status, signal and outputs
  */
 export async function runDeno(
   file: string,
   args: string[],
   cwd: string,
-  options: DenoOptions = {},
+  { permissions = ["-A"], ...options }: DenoOptions = {},
 ): Promise<RunResult> {
-  const out = await denoCommand(
-    ["run", file, ...args],
-    { permissions: ["-A"], cwd, ...options },
-  ).output();
+  const out = await denoCommand(["run", file, ...args], {
+    ...options,
+    permissions: ["--no-prompt", ...permissions],
+    cwd,
+  }).output();
   return {
     code: out.code,
     signal: out.signal,
