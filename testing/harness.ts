@@ -96,6 +96,17 @@ export function describe(what: string, result: RunResult): string {
     `--- stderr\n${result.stderr}`;
 }
 
+/**
+ * The README's least permissions of a download script run from a folder of
+ * one's own: the scripts' folder is read too. Write to downloads/ comes last,
+ * for a test to replace it.
+ */
+export const LEAST_PERMISSIONS: readonly string[] = [
+  "--allow-net=localhost",
+  `--allow-read=${repoPath("")},downloads`,
+  "--allow-write=downloads",
+];
+
 /** ok + not found + errors, of a `Report`. */
 export function total(
   report: { ok: number; notFound: number; errors: number },

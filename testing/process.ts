@@ -8,7 +8,7 @@
 /** How `denoCommand` runs: `Deno.CommandOptions`, and the flags after the subcommand. */
 export interface DenoOptions extends Omit<Deno.CommandOptions, "args"> {
   /** Flags right after the subcommand: permissions, `--config`...; none by default. */
-  permissions?: string[];
+  permissions?: readonly string[];
 }
 
 /**
@@ -20,7 +20,10 @@ export interface DenoOptions extends Omit<Deno.CommandOptions, "args"> {
  * @param permissions flags that go after the subcommand
  * @returns `[deno, subcommand, ...permissions, ...rest]`
  */
-export function denoArgv(args: string[], permissions: string[] = []): string[] {
+export function denoArgv(
+  args: string[],
+  permissions: readonly string[] = [],
+): string[] {
   const [subcommand, ...rest] = args;
   return [Deno.execPath(), subcommand, ...permissions, ...rest];
 }

@@ -17,6 +17,7 @@ import { fail, identity, sleep } from "./fixtures/tasks.ts";
 import {
   assertGoodDownloads,
   describe,
+  LEAST_PERMISSIONS,
   lines,
   listDir,
   LOCALHOST,
@@ -59,11 +60,7 @@ Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_thre
     await using dir = await tempDir();
     // No --allow-env: the Workers get the base URL from their initializer.
     const result = await runDeno(repoPath(script), ["-s", url], dir.path, {
-      permissions: [
-        "--allow-net=localhost",
-        `--allow-read=${repoPath("")},downloads`,
-        "--allow-write=downloads",
-      ],
+      permissions: LEAST_PERMISSIONS,
     });
     const why = describe(script, result);
     assert.equal(result.code, 0, why);

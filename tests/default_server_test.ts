@@ -14,6 +14,7 @@ import {
   denoCommand,
   describe,
   freePort,
+  LEAST_PERMISSIONS,
   lines,
   LOCALHOST,
   repoPath,
@@ -200,12 +201,7 @@ Deno.test("least permissions: net to localhost, read of the code, write to downl
     const { url, env } = movedLabel();
     const result = await runDeno(repoPath(script), [], dir.path, {
       env,
-      permissions: [
-        "--allow-net=localhost",
-        `--allow-read=${repoPath("")},downloads`,
-        "--allow-write=downloads",
-        "--allow-env=FLAGS2_LOCAL_URL",
-      ],
+      permissions: [...LEAST_PERMISSIONS, "--allow-env=FLAGS2_LOCAL_URL"],
     });
     const why = describe(script, result);
     assert.equal(result.code, 0, why);

@@ -13,6 +13,7 @@ import { startServer } from "../slow_server.ts";
 import {
   describe,
   freePort,
+  LEAST_PERMISSIONS,
   lines,
   listDir,
   LOCALHOST,
@@ -31,7 +32,7 @@ interface EntryPoint {
   /** Its arguments. */
   args: string[];
   /** Flags after `deno run`; `-A` by default. */
-  permissions?: string[];
+  permissions?: readonly string[];
   /** Environment variables. */
   env?: Record<string, string>;
   /** The exit status. */
@@ -212,13 +213,6 @@ const TOO_FEW: [string, string[], string[], Partial<EntryPoint>?][] = [
   ["crypto/arcfour_futures.ts", ["--allow-read"], ["2"]],
   ["slow_server.ts", [], ["-p", "0"]],
   ["slow_server.ts", ["--allow-read"], ["-p", "0"]],
-];
-
-/** The README's least permissions, run from a folder of one's own. */
-const LEAST_PERMISSIONS = [
-  "--allow-net=localhost",
-  `--allow-read=${repoPath("")},downloads`,
-  "--allow-write=downloads",
 ];
 
 /** Where the table's runs go. */

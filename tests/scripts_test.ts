@@ -17,10 +17,10 @@ import {
   describe,
   FLAGS3,
   freePort,
+  LEAST_PERMISSIONS,
   lines,
   listDir,
   LOCALHOST,
-  repoPath,
   runDeno,
   type RunResult,
   savedFlags,
@@ -416,13 +416,6 @@ Deno.test("--trace to a folder that does not exist: one clear line, exit 1, no d
   }));
   assert.equal(server.peak(), 0, "a request was made");
 });
-
-/** The README's least permissions, run from a folder of one's own: the scripts' folder is read too. */
-const LEAST_PERMISSIONS = [
-  "--allow-net=localhost",
-  `--allow-read=${repoPath("")},downloads`,
-  "--allow-write=downloads", // last: the --trace test replaces it
-];
 
 Deno.test("least permissions: the scripts download with net to localhost, read, write to downloads/", async () => {
   await using server = await startServer(LOCALHOST);
