@@ -10,7 +10,7 @@
 
 import { basename, dirname } from "node:path";
 import { EDITION_PORTS } from "../slow_server.ts";
-import { isFile, isFolder } from "../tools/files.ts";
+import { isFile, isFolder } from "../testing/files.ts";
 import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
 import { failedRun, runFlags, versionOf, warn } from "./runs.ts";
 import { type Baseline, serve } from "./scenarios.ts";

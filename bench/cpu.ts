@@ -9,8 +9,8 @@
  * @module
  */
 
-import { repoPath } from "../tools/files.ts";
-import { denoArgv } from "../tools/process.ts";
+import { repoPath } from "../testing/files.ts";
+import { denoArgv } from "../testing/process.ts";
 import { inRounds, measure, type RunContext, runOnce } from "./runs.ts";
 import { checkCell, markdownTable, median } from "./page.ts";
 

@@ -22,7 +22,7 @@
 import { dirname, relative } from "node:path";
 import { argumentParser, positiveInt } from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
-import { isFile } from "../tools/files.ts";
+import { isFile } from "../testing/files.ts";
 import { loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";

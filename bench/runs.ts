@@ -7,9 +7,9 @@
  */
 
 import { parseTrace, type TraceLine } from "../lib/trace.ts";
-import { listDir, tempDir } from "../tools/files.ts";
-import { decode, killTree, type RunResult } from "../tools/process.ts";
-import { parseReport, type Report } from "../tools/report.ts";
+import { listDir, tempDir } from "../testing/files.ts";
+import { decode, killTree, type RunResult } from "../testing/process.ts";
+import { parseReport, type Report } from "../testing/report.ts";
 
 const SHM = "/dev/shm";
 

@@ -8,8 +8,8 @@
 
 import { expandCcArgs } from "../flags2_common.ts";
 import { type FlagServer, PRESETS, startServer } from "../slow_server.ts";
-import { repoPath, SCRIPTS } from "../tools/files.ts";
-import { denoArgv } from "../tools/process.ts";
+import { repoPath, SCRIPTS } from "../testing/files.ts";
+import { denoArgv } from "../testing/process.ts";
 import * as runs from "./runs.ts";
 
 /** What runs a case: its id ("threadpool", "curl", "book-threadpool"...), its name in the table, one run of a scenario. */

@@ -16,7 +16,7 @@ import {
   sleep,
 } from "../tests/fixtures/tasks.ts";
 import { errorOf, POOLS, TASKS } from "../tests/fixtures/pools.ts";
-import { denoCommand } from "../tools/process.ts";
+import { denoCommand } from "../testing/process.ts";
 
 /** A loopback server that holds each response `ms` and counts the requests it holds at once. */
 function countingServer(ms: number) {

@@ -8,7 +8,14 @@
 
 import assert from "node:assert/strict";
 import { argumentParser, int, positiveInt } from "./cli.ts";
-import { denoCommand, lines, repoPath, tempDir } from "../tools/harness.ts";
+import {
+  lines,
+  repoPath,
+  runDeno,
+  type RunResult,
+  runSource,
+  tempDir,
+} from "../testing/harness.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).href;
 
@@ -67,18 +74,13 @@ Deno.test("the help: argparse 3.14's layout, 78 columns, no colour codes", async
 });
 
 /** What a flags2 script prints with `args`, run with no permission from a folder of its own. */
-async function runBare(args: string[], env: Record<string, string> = {}) {
+async function runBare(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
   await using dir = await tempDir();
-  const out = await denoCommand(
-    ["run", repoPath("flags2_sequential.ts"), ...args],
-    { permissions: ["--no-prompt"], cwd: dir.path, env },
-  ).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return {
-    code: out.code,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
+  const script = repoPath("flags2_sequential.ts");
+  return await runDeno(script, args, dir.path, { permissions: [], env });
 }
 
 const USAGE = "usage: flags2_sequential.ts [-h] [-a] [-e] [-l N] " +
@@ -138,29 +140,20 @@ Deno.test("-h: argparse 3.14's help on stdout, exit 0, no colour codes into a pi
 });
 
 Deno.test("a type that throws a UsageError: its own words, the usage line, exit 2; prog is the script's name", async () => {
-  await using dir = await tempDir();
-  await Deno.writeTextFile(
-    `${dir.path}/port.ts`,
+  const out = await runSource(
     `import { argumentParser, UsageError } from "${CLI}";
 const parser = await argumentParser();
 const port = (text: string) => {
   throw new UsageError(\`--port N must be a port, not '\${text}'\`);
 };
 parser.add_argument("--port", { metavar: "N", type: port });
-parser.parse_args(Deno.args);
+parser.parse_args(["--po", "99999"]);
 `,
+    ["--config", repoPath("deno.json")],
   );
-  const out = await denoCommand(
-    ["run", "port.ts", "--po", "99999"],
-    {
-      permissions: ["--no-prompt", "--config", repoPath("deno.json")],
-      cwd: dir.path,
-    },
-  ).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 2, stderr);
-  assert.deepEqual(lines(stderr), [
+  assert.equal(out.code, 2, out.stderr);
+  assert.deepEqual(lines(out.stderr), [
     "*** Usage error: --port N must be a port, not '99999'",
-    "usage: port.ts [-h] [--port N]",
+    "usage: main.ts [-h] [--port N]",
   ]);
 });

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { writeFileWholeAsync } from "./files.ts";
-import { listDir, tempDir } from "../tools/harness.ts";
+import { listDir, tempDir } from "../testing/harness.ts";
 
 const BR = new TextEncoder().encode("GIF89a, the flag of BR");
 const US = new TextEncoder().encode("GIF89a, the flag of US, a longer one");

@@ -1,7 +1,7 @@
 /**
- * Unit tests of `lib/http.ts`: the body read up to its limit, and the error
+ * Unit tests of `lib/http.ts`: the body read up to its limit, the error
  * layer against real servers on 127.0.0.1 (a 418, a port with no one, an
- * answer that never comes).
+ * answer that never comes), and `-s`'s label or URL.
  *
  * @module
  */
@@ -15,9 +15,12 @@ import {
   MAX_BODY,
   raiseForStatus,
   readBody,
+  resolveServer,
   ResponseTooLargeError,
 } from "./http.ts";
-import { freePort } from "../tools/harness.ts";
+import { UsageError } from "./cli.ts";
+import { SERVERS } from "../flags2_common.ts";
+import { freePort } from "../testing/harness.ts";
 
 const CHUNK = 64 * 1024;
 
@@ -116,4 +119,19 @@ Deno.test("raiseForStatus: a 2xx passes, its body unread", async () => {
   const resp = await fetch(server.url);
   await raiseForStatus(resp);
   assert.equal(await resp.text(), "GIF89a");
+});
+
+Deno.test("resolveServer: a label not in SERVERS, or a URL not http(s) with a host, is a usage error", () => {
+  assert.throws(
+    () => resolveServer("nowhere", SERVERS),
+    new UsageError("--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE"),
+  );
+  for (const url of ["http://", "https:", "http://:80/f", "ftp://x/f", "a:b"]) {
+    assert.throws(
+      () => resolveServer(url, SERVERS),
+      new UsageError(
+        `--server URL must be an http:// or https:// URL with a host, not '${url}'`,
+      ),
+    );
+  }
 });

@@ -7,29 +7,22 @@
  */
 
 import assert from "node:assert/strict";
-import { decode, lines, repoPath, tempDir } from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+import {
+  lines,
+  repoPath,
+  type RunResult,
+  runSource,
+} from "../testing/harness.ts";
 
 const PERMISSIONS = new URL("./permissions.ts", import.meta.url).href;
 
 /** Runs `code`, after an import of permissions.ts, with `permissions`. */
-async function runCode(code: string, permissions: string[] = []) {
-  await using dir = await tempDir();
-  const script = `${dir.path}/script.ts`;
-  await Deno.writeTextFile(
-    script,
+function runCode(code: string, permissions: string[] = []): Promise<RunResult> {
+  return runSource(
     `import { exitOnMissingPermission, READ_CODE } from "${PERMISSIONS}";\n` +
       "void READ_CODE;\n" + code,
+    permissions,
   );
-  const out = await denoCommand(["run", script], {
-    permissions: ["--no-prompt", ...permissions],
-    cwd: dir.path,
-  }).output();
-  return {
-    code: out.code,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
 }
 
 Deno.test("a permission needed up front: one line naming the flag, exit 1", async () => {

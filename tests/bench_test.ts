@@ -27,8 +27,8 @@ import {
   repoPath,
   runDeno,
   tempDir,
-} from "../tools/harness.ts";
-import { parseReport, ReportError } from "../tools/report.ts";
+} from "../testing/harness.ts";
+import { parseReport, ReportError } from "../testing/report.ts";
 
 const BENCH = repoPath("bench/main.ts");
 

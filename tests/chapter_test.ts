@@ -16,55 +16,39 @@ import { ThreadPoolExecutor } from "../futures.ts";
 import { fail, identity, sleep } from "./fixtures/tasks.ts";
 import {
   assertGoodDownloads,
-  freePort,
+  describe,
+  LEAST_PERMISSIONS,
   lines,
   listDir,
   LOCALHOST,
   repoPath,
   runDeno,
-  type RunResult,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+} from "../testing/harness.ts";
 
 const DOWNLOADERS = ["flags.ts", "flags_threadpool.ts", "flags_asyncio.ts"];
 const LAST_LINE = /^20 flags downloaded in \d+\.\d\ds$/;
 const POP20_GIFS = POP20_CC.map((cc) => `${cc.toLowerCase()}.gif`).sort();
 
-/** Runs the root file `script` with `args` from a fresh temporary directory, then `check`s the result there. */
-async function inTempDir(
-  script: string,
-  args: string[],
-  check: (result: RunResult, cwd: string) => void | Promise<void>,
-): Promise<void> {
-  await using dir = await tempDir();
-  await check(await runDeno(repoPath(script), args, dir.path), dir.path);
-}
-
-/** A description of a run for assertion messages. */
-function describe(script: string, result: RunResult): string {
-  return `${script}: exit ${result.code}\n--- stdout\n${result.stdout}` +
-    `--- stderr\n${result.stderr}`;
-}
-
 Deno.test("flags, flags_threadpool, flags_asyncio: 20 codes on one line, 20 flags byte for byte, the count and time", async () => {
   await using server = await startServer(LOCALHOST);
   await settleAll(
-    DOWNLOADERS.map((script) =>
-      inTempDir(script, ["-s", server.url], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        assert.equal(result.stderr, "", why);
-        const [codes, last, ...more] = lines(result.stdout);
-        assert.deepEqual(more, [], why);
-        const shown = codes.trimEnd().split(" ");
-        if (script === "flags.ts") assert.deepEqual(shown, POP20_CC.toSorted());
-        else assert.deepEqual(shown.toSorted(), POP20_CC.toSorted(), why);
-        assert.match(last, LAST_LINE, why);
-        assert.deepEqual(await assertGoodDownloads(cwd), POP20_GIFS, why);
-      })
-    ),
+    DOWNLOADERS.map(async (script) => {
+      await using dir = await tempDir();
+      const args = ["-s", server.url];
+      const result = await runDeno(repoPath(script), args, dir.path);
+      const why = describe(script, result);
+      assert.equal(result.code, 0, why);
+      assert.equal(result.stderr, "", why);
+      const [codes, last, ...more] = lines(result.stdout);
+      assert.deepEqual(more, [], why);
+      const shown = codes.trimEnd().split(" ");
+      if (script === "flags.ts") assert.deepEqual(shown, POP20_CC.toSorted());
+      else assert.deepEqual(shown.toSorted(), POP20_CC.toSorted(), why);
+      assert.match(last, LAST_LINE, why);
+      assert.deepEqual(await assertGoodDownloads(dir.path), POP20_GIFS, why);
+    }),
   );
 });
 
@@ -75,23 +59,9 @@ Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_thre
   await settleAll(scripts.map(async (script) => {
     await using dir = await tempDir();
     // No --allow-env: the Workers get the base URL from their initializer.
-    const { code, stdout, stderr } = await denoCommand(
-      ["run", repoPath(script), "-s", url],
-      {
-        permissions: [
-          "--no-prompt",
-          "--allow-net=localhost",
-          `--allow-read=${repoPath("")},downloads`,
-          "--allow-write=downloads",
-        ],
-        cwd: dir.path,
-      },
-    ).output();
-    const result = {
-      code,
-      stdout: new TextDecoder().decode(stdout),
-      stderr: new TextDecoder().decode(stderr),
-    } as RunResult;
+    const result = await runDeno(repoPath(script), ["-s", url], dir.path, {
+      permissions: LEAST_PERMISSIONS,
+    });
     const why = describe(script, result);
     assert.equal(result.code, 0, why);
     assert.equal(result.stderr, "", why);
@@ -104,40 +74,27 @@ Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_thre
   }));
 });
 
-Deno.test("no server listening: one line on stderr, exit 1, nothing saved", async () => {
-  const url = `http://127.0.0.1:${freePort()}/flags`;
-  await settleAll(
-    DOWNLOADERS.map((script) =>
-      inTempDir(script, ["-s", url], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 1, why);
-        assert.equal(result.stdout, "", why);
-        assert.deepEqual(lines(result.stderr), [
-          `*** Download from ${url} failed: Connection error`,
-        ], why);
-        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
-      })
-    ),
-  );
-});
-
 Deno.test("an error status stops the run: one line naming it, exit 1", async () => {
   await using server = await startServer(LOCALHOST);
   const url = `${server.url}/nowhere`;
   await settleAll(
-    DOWNLOADERS.map((script) =>
-      inTempDir(script, ["-s", `${url}/`], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 1, why);
-        assert.deepEqual(lines(result.stderr).length, 1, why);
-        assert.match(
-          result.stderr,
-          /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found\n$/,
-          why,
-        );
-        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
-      })
-    ),
+    DOWNLOADERS.map(async (script) => {
+      await using dir = await tempDir();
+      const result = await runDeno(
+        repoPath(script),
+        ["-s", `${url}/`],
+        dir.path,
+      );
+      const why = describe(script, result);
+      assert.equal(result.code, 1, why);
+      assert.deepEqual(lines(result.stderr).length, 1, why);
+      assert.match(
+        result.stderr,
+        /^\*\*\* Download from \S+\/nowhere failed: HTTP error 404 - Not Found\n$/,
+        why,
+      );
+      assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
+    }),
   );
 });
 
@@ -157,34 +114,6 @@ Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", asyn
   assert.deepEqual(more, [], why);
   assert.match(line, /^\*\*\* Cannot write to downloads\/?: /, why);
   assert.equal(server.peak(), 0, why);
-});
-
-Deno.test("bad options: the usage error and line of the flags2 scripts, exit 2, no downloads folder", async () => {
-  const cases: [string[], string][] = [
-    [["-x"], "unrecognized arguments: -x"],
-    [["-s"], "argument -s/--server: expected one argument"],
-    [
-      ["-s", "nowhere"],
-      "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
-    ],
-    [["BR", "x"], "unrecognized arguments: BR x"],
-  ];
-  await settleAll(
-    DOWNLOADERS.flatMap((script) =>
-      cases.map(([args, problem]) =>
-        inTempDir(script, args, async (result, cwd) => {
-          const why = describe(script, result);
-          assert.equal(result.code, 2, why);
-          assert.equal(result.stdout, "", why);
-          assert.deepEqual(lines(result.stderr), [
-            `*** Usage error: ${problem}`,
-            `usage: ${script} [-h] [-s LABEL]`,
-          ], why);
-          assert.deepEqual(await listDir(cwd), [], why);
-        })
-      )
-    ),
-  );
 });
 
 Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is done, stamped lines, loiters overlap", async () => {
@@ -235,50 +164,50 @@ const FUTURE = "<Future at (0x[0-9a-f]+) state=([^>]+)>";
 
 Deno.test("flags_threadpool_ac: 5 futures scheduled, some pending, 5 results as completed, 5 flags saved", async () => {
   await using server = await startServer(LOCALHOST);
-  await inTempDir(
-    "flags_threadpool_ac.ts",
+  await using dir = await tempDir();
+  const result = await runDeno(
+    repoPath("flags_threadpool_ac.ts"),
     ["-s", server.url],
-    async (result, cwd) => {
-      const why = describe("flags_threadpool_ac.ts", result);
-      assert.equal(result.code, 0, why);
-      assert.equal(result.stderr, "", why);
-      const out = lines(result.stdout);
-      const first5 = POP20_CC.slice(0, 5).sort();
-      const scheduled = new Map<string, string>(); // future's address -> code
-      const states = out.slice(0, 5).map((line, i) => {
-        const match = new RegExp(`^Scheduled for ([A-Z]{2}): ${FUTURE}$`)
-          .exec(line);
-        assert.ok(match, `line ${i}: ${line}\n${why}`);
-        const [, cc, address, state] = match;
-        assert.equal(cc, first5[i], why);
-        scheduled.set(address, cc);
-        return state;
-      });
-      assert.ok(states.every((s) => s === "pending" || s === "running"), why);
-      assert.ok(states.includes("pending"), why);
-      const shown: string[] = [];
-      const results = out.slice(5, 10).map((line, i) => {
-        const match = new RegExp(
-          `^((?:[A-Z]{2} )*)${FUTURE} result: '([A-Z]{2})'$`,
-        ).exec(line);
-        assert.ok(match, `line ${5 + i}: ${line}\n${why}`);
-        const [, codes, address, state, res] = match;
-        shown.push(...codes.split(" ").filter(Boolean));
-        assert.equal(state, "finished returned string", why);
-        assert.equal(scheduled.get(address), res, why);
-        return res;
-      });
-      assert.deepEqual(results.toSorted(), first5, why);
-      assert.deepEqual(shown.toSorted(), first5, why);
-      assert.deepEqual(out.slice(10, 11), [""], why);
-      assert.match(out[11], /^5 flags downloaded in \d+\.\d\ds$/, why);
-      assert.equal(out.length, 12, why);
-      assert.deepEqual(
-        await assertGoodDownloads(cwd),
-        first5.map((cc) => `${cc.toLowerCase()}.gif`),
-        why,
-      );
-    },
+    dir.path,
+  );
+  const why = describe("flags_threadpool_ac.ts", result);
+  assert.equal(result.code, 0, why);
+  assert.equal(result.stderr, "", why);
+  const out = lines(result.stdout);
+  const first5 = POP20_CC.slice(0, 5).sort();
+  const scheduled = new Map<string, string>(); // future's address -> code
+  const states = out.slice(0, 5).map((line, i) => {
+    const match = new RegExp(`^Scheduled for ([A-Z]{2}): ${FUTURE}$`)
+      .exec(line);
+    assert.ok(match, `line ${i}: ${line}\n${why}`);
+    const [, cc, address, state] = match;
+    assert.equal(cc, first5[i], why);
+    scheduled.set(address, cc);
+    return state;
+  });
+  assert.ok(states.every((s) => s === "pending" || s === "running"), why);
+  assert.ok(states.includes("pending"), why);
+  const shown: string[] = [];
+  const results = out.slice(5, 10).map((line, i) => {
+    const match = new RegExp(
+      `^((?:[A-Z]{2} )*)${FUTURE} result: '([A-Z]{2})'$`,
+    ).exec(line);
+    assert.ok(match, `line ${5 + i}: ${line}\n${why}`);
+    const [, codes, address, state, res] = match;
+    shown.push(...codes.split(" ").filter(Boolean));
+    assert.equal(state, "finished returned string", why);
+    assert.equal(scheduled.get(address), res, why);
+    return res;
+  });
+  assert.deepEqual(results.toSorted(), first5, why);
+  assert.deepEqual(shown.toSorted(), first5, why);
+  assert.deepEqual(out.slice(10, 11), [""], why);
+  assert.match(out[11], /^5 flags downloaded in \d+\.\d\ds$/, why);
+  assert.equal(out.length, 12, why);
+  assert.deepEqual(
+    await assertGoodDownloads(dir.path),
+    first5.map((cc) => `${cc.toLowerCase()}.gif`),
+    why,
   );
 });
 

@@ -11,20 +11,22 @@ import assert from "node:assert/strict";
 import { startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
-  decode,
   denoCommand,
+  describe,
   freePort,
+  LEAST_PERMISSIONS,
   lines,
   LOCALHOST,
   repoPath,
+  runDeno,
   type RunResult,
   SCRIPT_NAMES,
   type ScriptName,
   scriptPath,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
-import { parseReport } from "../tools/report.ts";
+} from "../testing/harness.ts";
+import { parseReport } from "../testing/report.ts";
 
 /** flags.ts and its kin: they print no report, only the count. */
 const SIMPLE = [
@@ -53,33 +55,6 @@ function movedLabel(
   return { url, env: { [`FLAGS2_${label}_URL`]: url } };
 }
 
-/** Runs `script` with `args` from `cwd` to the end, with `permissions` and `env`. */
-async function run(
-  script: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  permissions = ["-A"],
-): Promise<RunResult> {
-  const out = await denoCommand(["run", script, ...args], {
-    permissions: ["--no-prompt", ...permissions],
-    cwd,
-    env,
-  }).output();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
-}
-
-/** What a run printed, for an assertion's message. */
-function describe(script: string, result: RunResult): string {
-  return `${script.split("/").at(-1)}: exit ${result.code}\n` +
-    `--- stdout\n${result.stdout}--- stderr\n${result.stderr}`;
-}
-
 /** Asserts that nothing accepts connections at `url` any more. */
 async function assertNothingListens(url: string): Promise<void> {
   const { port } = new URL(url);
@@ -106,7 +81,7 @@ Deno.test("every downloader with nothing at LOCAL serves it itself: the flags, o
   await settleAll(DOWNLOADERS.map(async ([script, name]) => {
     await using dir = await tempDir();
     const { url, env } = movedLabel();
-    const result = await run(script, [], dir.path, env);
+    const result = await runDeno(script, [], dir.path, { env });
     const why = describe(script, result);
     assert.equal(result.code, 0, why);
     assert.deepEqual(lines(result.stderr), [servingLine("LOCAL", url)], why);
@@ -126,7 +101,7 @@ Deno.test("a server already there is used: no line on stderr", async () => {
   const env = { FLAGS2_LOCAL_URL: server.url };
   await settleAll(["flags2_asyncio.ts", "flags.ts"].map(async (script) => {
     await using dir = await tempDir();
-    const result = await run(repoPath(script), [], dir.path, env);
+    const result = await runDeno(repoPath(script), [], dir.path, { env });
     const why = describe(script, result);
     assert.equal(result.code, 0, why);
     assert.equal(result.stderr, "", why);
@@ -140,8 +115,10 @@ Deno.test("two scripts started at once both succeed, the first to end while the 
   await using short = await tempDir();
   await using long = await tempDir();
   const [quick, slow] = await settleAll([
-    run(scriptPath("threadpool"), ["-s", "DELAY"], short.path, env),
-    run(scriptPath("asyncio"), ["-s", "DELAY", "-m", "4"], long.path, env),
+    runDeno(scriptPath("threadpool"), ["-s", "DELAY"], short.path, { env }),
+    runDeno(scriptPath("asyncio"), ["-s", "DELAY", "-m", "4"], long.path, {
+      env,
+    }),
   ]);
   assertReport("flags2_threadpool.ts", quick, 20);
   assertReport("flags2_asyncio.ts", slow, 20);
@@ -179,11 +156,11 @@ Deno.test("a script started while another serves goes on when that one ends firs
     .getReader();
   const said = await stderr.read();
   assert.equal(said.value, servingLine("DELAY", url) + "\n");
-  const later = await run(
+  const later = await runDeno(
     scriptPath("asyncio"),
     ["-s", "DELAY", "-m", "2"],
     second.path,
-    env,
+    { env },
   );
   assertReport("flags2_asyncio.ts", later, 20);
   assert.equal((await serving.status).code, 0);
@@ -222,12 +199,10 @@ Deno.test("least permissions: net to localhost, read of the code, write to downl
   await settleAll(["flags2_threadpool.ts", "flags.ts"].map(async (script) => {
     await using dir = await tempDir();
     const { url, env } = movedLabel();
-    const result = await run(repoPath(script), [], dir.path, env, [
-      "--allow-net=localhost",
-      `--allow-read=${repoPath("")},downloads`,
-      "--allow-write=downloads",
-      "--allow-env=FLAGS2_LOCAL_URL",
-    ]);
+    const result = await runDeno(repoPath(script), [], dir.path, {
+      env,
+      permissions: [...LEAST_PERMISSIONS, "--allow-env=FLAGS2_LOCAL_URL"],
+    });
     const why = describe(script, result);
     assert.equal(result.code, 0, why);
     assert.deepEqual(lines(result.stderr), [servingLine("LOCAL", url)], why);
@@ -238,11 +213,11 @@ Deno.test("least permissions: net to localhost, read of the code, write to downl
 Deno.test("ERROR served by the script answers some requests 418, as deno task serve's", async () => {
   await using dir = await tempDir();
   const { url, env } = movedLabel("ERROR");
-  const result = await run(
+  const result = await runDeno(
     scriptPath("asyncio"),
     ["-s", "ERROR", "-a", "-m", "200", "-v"],
     dir.path,
-    env,
+    { env },
   );
   const why = describe("flags2_asyncio.ts", result);
   assert.equal(result.code, 0, why);
@@ -256,7 +231,7 @@ Deno.test("-s URL with nothing there is never served: connection errors, no line
   const url = `http://localhost:${freePort()}/flags`;
   await settleAll(["flags2_asyncio.ts", "flags.ts"].map(async (script) => {
     await using dir = await tempDir();
-    const result = await run(repoPath(script), ["-s", url], dir.path, {});
+    const result = await runDeno(repoPath(script), ["-s", url], dir.path);
     const why = describe(script, result);
     assert.doesNotMatch(result.stderr, /Serving/, why);
     if (script === "flags.ts") {

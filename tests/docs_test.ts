@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
-import { decode, denoCommand, listDir, repoPath } from "../tools/harness.ts";
+import { decode, denoCommand, listDir, repoPath } from "../testing/harness.ts";
 
 /** The README and the pages of `docs/`, as paths relative to the repository. */
 async function pages(): Promise<string[]> {

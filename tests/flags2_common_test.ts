@@ -15,17 +15,15 @@ import {
   plural,
   POP20_CC,
   processArgs,
-  SERVERS,
 } from "../flags2_common.ts";
 import { UsageError } from "../lib/cli.ts";
-import { resolveServer } from "../lib/http.ts";
 import {
-  denoCommand,
   lines,
   listDir,
+  runDeno,
   tempDir,
   zipGifs,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 const CC_MESSAGE = "each CC argument must be A to Z or AA to ZZ.";
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -219,21 +217,6 @@ Deno.test("processArgs: -a and -e", async () => {
 
 // processArgs's usage errors exit: lib/cli_test.ts runs them in a script.
 
-Deno.test("resolveServer: a label not in SERVERS, or a URL not http(s) with a host, is a usage error", () => {
-  assert.throws(
-    () => resolveServer("nowhere", SERVERS),
-    new UsageError("--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE"),
-  );
-  for (const url of ["http://", "https:", "http://:80/f", "ftp://x/f", "a:b"]) {
-    assert.throws(
-      () => resolveServer(url, SERVERS),
-      new UsageError(
-        `--server URL must be an http:// or https:// URL with a host, not '${url}'`,
-      ),
-    );
-  }
-});
-
 // plural
 
 Deno.test("plural: singular for one, plural otherwise", () => {
@@ -348,18 +331,17 @@ async function saveFlagIn(
   name: string,
   makeDir: boolean,
 ): Promise<string> {
-  const { code, stdout, stderr } = await denoCommand([
-    "eval",
-    "--config",
-    CONFIG,
-    SAVE_FLAG,
-    source,
-    name,
-    makeDir ? "mkdir" : "",
-  ], { cwd }).output();
-  const errors = new TextDecoder().decode(stderr);
-  assert.equal(code, 0, errors);
-  return new TextDecoder().decode(stdout);
+  await using code = await tempDir();
+  await Deno.writeTextFile(`${code.path}/save.ts`, SAVE_FLAG);
+  const args = [source, name, makeDir ? "mkdir" : ""];
+  const { code: status, stdout, stderr } = await runDeno(
+    `${code.path}/save.ts`,
+    args,
+    cwd,
+    { permissions: ["-A", "--config", CONFIG] },
+  );
+  assert.equal(status, 0, stderr);
+  return stdout;
 }
 
 Deno.test("saveFlag: writes downloads/xx.gif byte for byte, no .part left", async () => {

@@ -15,21 +15,25 @@ import {
   lines,
   listDir,
   LOCALHOST,
-  runScript,
+  runDeno,
+  scriptPath,
   settleAll,
   tempDir,
   zipGifs,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 Deno.test("flags3: the flag saved under its country's name, spaces as _", async () => {
   await using server = await startServer(LOCALHOST);
   await settleAll([...FLAGS3].map(async (script) => {
     await using dir = await tempDir();
-    const result = await runScript(
-      script,
-      ["-s", server.url, "KP", "BR", "CI", "XX"],
-      dir.path,
-    );
+    const result = await runDeno(scriptPath(script), [
+      "-s",
+      server.url,
+      "KP",
+      "BR",
+      "CI",
+      "XX",
+    ], dir.path);
     const why = `${script}\n${result.stdout}${result.stderr}`;
     assert.equal(result.code, 0, why);
     assert.match(result.stdout, /^3 flags downloaded\.\n1 not found\.$/m, why);
@@ -86,11 +90,12 @@ Deno.test("flags3: a 404 of either file is not found; a bad metadata.json is an 
     await using server = await metadataServer();
     await using dir = await tempDir();
     const codes = ["BR", "KP", "DE", "CN", "US", "JP", "FR"];
-    const result = await runScript(
-      script,
-      ["-v", "-s", server.url, ...codes],
-      dir.path,
-    );
+    const result = await runDeno(scriptPath(script), [
+      "-v",
+      "-s",
+      server.url,
+      ...codes,
+    ], dir.path);
     const why = `${script}\n${result.stdout}${result.stderr}`;
     assert.equal(result.code, 0, why);
     const out = lines(result.stdout);

@@ -19,15 +19,8 @@ import {
   ThreadPoolExecutor,
 } from "../futures.ts";
 import { crash, exitNow, identity, pid, sleep } from "./fixtures/tasks.ts";
-import {
-  alive,
-  delay,
-  errorOf,
-  FUTURES,
-  runSource,
-  TASKS,
-} from "./fixtures/pools.ts";
-import { denoCommand } from "../tools/process.ts";
+import { alive, delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
+import { denoCommand, runSource } from "../testing/harness.ts";
 
 Deno.test("submit runs in another process; map yields in submission order", async () => {
   await using executor = new ProcessPoolExecutor(2, TASKS);

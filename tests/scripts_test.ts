@@ -10,31 +10,30 @@ import assert from "node:assert/strict";
 import { getFlag } from "../flags2_sequential.ts";
 import { ConnectionError, errorMessage, HTTPStatusError } from "../lib/http.ts";
 import { ThreadPoolExecutor } from "../futures.ts";
-import { parseReport } from "../tools/report.ts";
+import { parseReport } from "../testing/report.ts";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
   assertGoodDownloads,
-  decode,
+  describe,
   FLAGS3,
   freePort,
+  LEAST_PERMISSIONS,
   lines,
   listDir,
   LOCALHOST,
-  repoPath,
+  runDeno,
   type RunResult,
-  runScript,
   savedFlags,
   savedName,
   SCRIPT_NAMES,
   scriptCommand,
   type ScriptName,
   scriptPath,
-  SCRIPTS,
   settleAll,
   tempDir,
   total,
-} from "../tools/harness.ts";
-import { denoCommand } from "../tools/process.ts";
+} from "../testing/harness.ts";
+import { denoCommand } from "../testing/process.ts";
 
 const DASHES = "-".repeat(20);
 const ELAPSED = /^Elapsed time: \d+\.\d\ds$/;
@@ -62,47 +61,6 @@ function codesOf(...letters: string[]): string[] {
   return letters.flatMap((l) => [...A_Z].map((c) => l + c)).sort();
 }
 
-/** Runs `script` with `args` in a fresh temporary directory, then `check`s the result there. */
-async function inTempDir<T>(
-  script: ScriptName,
-  args: string[],
-  check: (result: RunResult, cwd: string) => T | Promise<T>,
-): Promise<T> {
-  await using dir = await tempDir();
-  const result = await runScript(script, args, dir.path);
-  return await check(result, dir.path);
-}
-
-/** A description of a run for assertion messages. */
-function describe(script: ScriptName, result: RunResult): string {
-  return `${script}: exit ${result.code}\n--- stdout\n${result.stdout}` +
-    `--- stderr\n${result.stderr}`;
-}
-
-/** Runs `script` from `cwd` with the given permissions (`-A` by default) and environment variables. */
-async function runWith(
-  script: ScriptName,
-  args: string[],
-  cwd: string,
-  { permissions = ["-A"], env = {} }: {
-    permissions?: string[];
-    env?: Record<string, string>;
-  },
-): Promise<RunResult> {
-  const out = await denoCommand(["run", scriptPath(script), ...args], {
-    permissions,
-    cwd,
-    env,
-  }).output();
-  const { code, signal } = out;
-  return {
-    code,
-    signal,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
-}
-
 /** The threadpool's last verbose line, before the report. */
 const POOL_LINE =
   /^The pool created (\d+) Workers?; at most (\d+) downloads? ran at once\.$/;
@@ -126,29 +84,30 @@ function perCodeLines(script: ScriptName, stdout: string): string[] {
 Deno.test("LOCAL -e: 194 flags saved byte for byte, 482 not found, report in order", async () => {
   await using server = await startServer(LOCALHOST);
   await settleAll(
-    SCRIPT_NAMES.map((script) =>
-      inTempDir(script, ["-e", "-s", server.url], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        const out = lines(result.stdout);
-        const n = DEFAULT_CONCURRENCY[script];
-        assert.equal(out.length, 7, why);
-        assert.deepEqual(out.slice(0, 6), [
-          `CUSTOM site: ${server.url}`,
-          "Searching for 676 flags: from AA to ZZ",
-          `${n} concurrent connection${n === 1 ? "" : "s"} will be used.`,
-          DASHES,
-          "194 flags downloaded.",
-          "482 not found.",
-        ], why);
-        assert.match(out[6], ELAPSED, why);
-        assert.ok(!/error/i.test(result.stdout), why);
-        const saved = await assertGoodDownloads(cwd, script);
-        assert.equal(saved.length, 194, why);
-        const flags = await savedFlags(script);
-        assert.deepEqual(saved, [...flags.keys()].sort(), why);
-      })
-    ),
+    SCRIPT_NAMES.map(async (script) => {
+      await using dir = await tempDir();
+      const args = ["-e", "-s", server.url];
+      const result = await runDeno(scriptPath(script), args, dir.path);
+      const why = describe(script, result);
+      assert.equal(result.code, 0, why);
+      const out = lines(result.stdout);
+      const n = DEFAULT_CONCURRENCY[script];
+      assert.equal(out.length, 7, why);
+      assert.deepEqual(out.slice(0, 6), [
+        `CUSTOM site: ${server.url}`,
+        "Searching for 676 flags: from AA to ZZ",
+        `${n} concurrent connection${n === 1 ? "" : "s"} will be used.`,
+        DASHES,
+        "194 flags downloaded.",
+        "482 not found.",
+      ], why);
+      assert.match(out[6], ELAPSED, why);
+      assert.ok(!/error/i.test(result.stdout), why);
+      const saved = await assertGoodDownloads(dir.path, script);
+      assert.equal(saved.length, 194, why);
+      const flags = await savedFlags(script);
+      assert.deepEqual(saved, [...flags.keys()].sort(), why);
+    }),
   );
 });
 
@@ -162,138 +121,94 @@ Deno.test("ERROR server -v: a line per code, counts add up, some 418s", async ()
       delayRate: 0.5,
       seed: 7,
     });
-    await inTempDir(
-      script,
-      ["-v", "-s", server.url, "A", "B", "C", "D"],
-      async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        const report = parseReport(result.stdout);
-        assert.equal(total(report), codes.length, why);
-        assert.ok(report.errors > 0, why);
-        const seen: string[] = [];
-        const counts = { ok: 0, notFound: 0, errors: 0 };
-        for (const line of perCodeLines(script, result.stdout)) {
-          const ok = OK_LINE.exec(line);
-          const notFound = NOT_FOUND_LINE.exec(line);
-          const teapot = TEAPOT_LINE.exec(line);
-          const match = ok ?? notFound ?? teapot;
-          assert.ok(match, `unexpected line ${JSON.stringify(line)}\n${why}`);
-          seen.push(match[1]);
-          if (ok) counts.ok++;
-          else if (notFound) counts.notFound++;
-          else counts.errors++;
-        }
-        assert.deepEqual(seen.toSorted(), codes, why);
-        const { ok, notFound, errors } = report;
-        assert.deepEqual(counts, { ok, notFound, errors }, why);
-        const saved = await assertGoodDownloads(cwd, script);
-        assert.equal(saved.length, report.ok, why);
-      },
-    );
+    await using dir = await tempDir();
+    const args = ["-v", "-s", server.url, "A", "B", "C", "D"];
+    const result = await runDeno(scriptPath(script), args, dir.path);
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    const report = parseReport(result.stdout);
+    assert.equal(total(report), codes.length, why);
+    assert.ok(report.errors > 0, why);
+    const seen: string[] = [];
+    const counts = { ok: 0, notFound: 0, errors: 0 };
+    for (const line of perCodeLines(script, result.stdout)) {
+      const ok = OK_LINE.exec(line);
+      const notFound = NOT_FOUND_LINE.exec(line);
+      const teapot = TEAPOT_LINE.exec(line);
+      const match = ok ?? notFound ?? teapot;
+      assert.ok(match, `unexpected line ${JSON.stringify(line)}\n${why}`);
+      seen.push(match[1]);
+      if (ok) counts.ok++;
+      else if (notFound) counts.notFound++;
+      else counts.errors++;
+    }
+    assert.deepEqual(seen.toSorted(), codes, why);
+    const { ok, notFound, errors } = report;
+    assert.deepEqual(counts, { ok, notFound, errors }, why);
+    const saved = await assertGoodDownloads(dir.path, script);
+    assert.equal(saved.length, report.ok, why);
   }));
 });
 
 Deno.test("no server listening: every code is a connection error", async () => {
   const url = `http://127.0.0.1:${freePort()}/flags`;
-  await settleAll([
-    ...SCRIPT_NAMES.map((script) =>
-      inTempDir(script, ["-v", "-s", url, "A", "B"], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
-        assert.match(result.stdout, /^52 errors\.$/m, why);
-        assert.doesNotMatch(result.stdout, /not found\.$/m, why);
-        const perCode = perCodeLines(script, result.stdout);
-        assert.deepEqual(
-          perCode.toSorted(),
-          codesOf("A", "B").map((cc) =>
-            `*** Error for ${cc}: Connection error`
-          ),
-          why,
-        );
-        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
-        // A URL of one's own is no test server: no hint.
-        assert.equal(result.stderr, "", why);
-      })
-    ),
-    inTempDir("asyncio", ["-v", "-s", url, "BR"], (result) => {
-      const why = describe("asyncio", result);
+  await settleAll(
+    SCRIPT_NAMES.map(async (script) => {
+      await using dir = await tempDir();
+      const args = ["-v", "-s", url, "A", "B"];
+      const result = await runDeno(scriptPath(script), args, dir.path);
+      const why = describe(script, result);
       assert.equal(result.code, 0, why);
-      const out = lines(result.stdout);
-      assert.deepEqual(out.slice(1, 7), [
-        "Searching for 1 flag: BR",
-        "1 concurrent connection will be used.",
-        "*** Error for BR: Connection error",
-        DASHES,
-        "0 flags downloaded.",
-        "1 error.",
-      ], why);
+      assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
+      assert.match(result.stdout, /^52 errors\.$/m, why);
+      assert.doesNotMatch(result.stdout, /not found\.$/m, why);
+      const perCode = perCodeLines(script, result.stdout);
+      assert.deepEqual(
+        perCode.toSorted(),
+        codesOf("A", "B").map((cc) => `*** Error for ${cc}: Connection error`),
+        why,
+      );
+      assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
+      // A URL of one's own is no test server: no hint.
+      assert.equal(result.stderr, "", why);
     }),
-  ]);
-});
-
-Deno.test("no test server at a label: the report, then one line on stderr saying how to start them", async () => {
-  // 0.0.0.0, every interface, which a script never serves itself.
-  const url = `http://0.0.0.0:${freePort()}/flags`;
-  const hint = `*** No server at ${url}: start the test servers with ` +
-    `"deno task serve" in another terminal.`;
-  await settleAll(SCRIPT_NAMES.map(async (script) => {
-    await using dir = await tempDir();
-    const result = await runWith(
-      script,
-      ["-s", "local", "BR", "CN"],
-      dir.path,
-      {
-        env: { FLAGS2_LOCAL_URL: url },
-      },
-    );
-    const why = describe(script, result);
-    assert.equal(result.code, 0, why);
-    const out = lines(result.stdout);
-    assert.equal(out[0], `LOCAL site: ${url}`, why);
-    assert.deepEqual(out.slice(3, 6), [
-      DASHES,
-      "0 flags downloaded.",
-      "2 errors.",
-    ], why);
-    assert.match(out[6], ELAPSED, why);
-    assert.deepEqual(lines(result.stderr), [hint], why);
-  }));
-});
-
-Deno.test("a test server that answers, if only with errors, gets no hint", async () => {
-  await using server = await startServer({ ...LOCALHOST, errorRate: 1 });
-  await using dir = await tempDir();
-  const result = await runWith(
-    "asyncio",
-    ["-s", "ERROR", "BR", "CN"],
-    dir.path,
-    {
-      env: { FLAGS2_ERROR_URL: server.url },
-    },
   );
+});
+
+Deno.test("no server listening, one code: the singulars", async () => {
+  const url = `http://127.0.0.1:${freePort()}/flags`;
+  await using dir = await tempDir();
+  const args = ["-v", "-s", url, "BR"];
+  const result = await runDeno(scriptPath("asyncio"), args, dir.path);
   const why = describe("asyncio", result);
   assert.equal(result.code, 0, why);
-  assert.match(result.stdout, /^2 errors\.$/m, why);
-  assert.equal(result.stderr, "", why);
+  const out = lines(result.stdout);
+  assert.deepEqual(out.slice(1, 7), [
+    "Searching for 1 flag: BR",
+    "1 concurrent connection will be used.",
+    "*** Error for BR: Connection error",
+    DASHES,
+    "0 flags downloaded.",
+    "1 error.",
+  ], why);
 });
 
 Deno.test("a response later than 3.1 s is a timeout error", async () => {
   await using server = await startServer({ ...LOCALHOST, delay: 4 });
   await settleAll(
-    SCRIPT_NAMES.map((script) =>
-      inTempDir(script, ["-v", "-s", server.url, "BR"], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        assert.deepEqual(perCodeLines(script, result.stdout), [
-          "*** Error for BR: Timeout after 3.1s",
-        ], why);
-        assert.match(result.stdout, /^1 error\.$/m, why);
-        assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
-        assert.deepEqual(await listDir(`${cwd}/downloads`), [], why);
-      })
-    ),
+    SCRIPT_NAMES.map(async (script) => {
+      await using dir = await tempDir();
+      const args = ["-v", "-s", server.url, "BR"];
+      const result = await runDeno(scriptPath(script), args, dir.path);
+      const why = describe(script, result);
+      assert.equal(result.code, 0, why);
+      assert.deepEqual(perCodeLines(script, result.stdout), [
+        "*** Error for BR: Timeout after 3.1s",
+      ], why);
+      assert.match(result.stdout, /^1 error\.$/m, why);
+      assert.match(result.stdout, /^0 flags downloaded\.$/m, why);
+      assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
+    }),
   );
 });
 
@@ -320,22 +235,19 @@ Deno.test("the errors of downloadOne keep their class in a Worker", async () => 
 
 Deno.test("threadpool -v: the last line before the report counts the Workers and the peak", async () => {
   await using server = await startServer({ ...LOCALHOST, delay: 0.2 });
-  await inTempDir(
-    "threadpool",
-    ["-v", "-m", "5", "-s", server.url, "A", "B"],
-    (result) => {
-      const why = describe("threadpool", result);
-      assert.equal(result.code, 0, why);
-      assert.equal(perCodeLines("threadpool", result.stdout).length, 52, why);
-      const out = lines(result.stdout);
-      const match = POOL_LINE.exec(out[out.indexOf(DASHES) - 1]);
-      assert.ok(match, why);
-      const [workers, peak] = [Number(match[1]), Number(match[2])];
-      assert.equal(peak, server.peak(), why);
-      // Downloads await: one Worker carries them (two if one was slow to say so).
-      assert.ok(workers <= 2 && peak <= 5, why);
-    },
-  );
+  await using dir = await tempDir();
+  const args = ["-v", "-m", "5", "-s", server.url, "A", "B"];
+  const result = await runDeno(scriptPath("threadpool"), args, dir.path);
+  const why = describe("threadpool", result);
+  assert.equal(result.code, 0, why);
+  assert.equal(perCodeLines("threadpool", result.stdout).length, 52, why);
+  const out = lines(result.stdout);
+  const match = POOL_LINE.exec(out[out.indexOf(DASHES) - 1]);
+  assert.ok(match, why);
+  const [workers, peak] = [Number(match[1]), Number(match[2])];
+  assert.equal(peak, server.peak(), why);
+  // Downloads await: one Worker carries them (two if one was slow to say so).
+  assert.ok(workers <= 2 && peak <= 5, why);
 });
 
 /** Runs `script` against a fresh delay server; returns the server's peak and the announced concurrency. */
@@ -345,22 +257,26 @@ async function peakOf(
   args: string[],
 ): Promise<{ peak: number; announced: number }> {
   await using server = await startServer({ ...LOCALHOST, delay });
-  return await inTempDir(script, [...args, "-s", server.url], (result) => {
-    const why = describe(script, result);
-    assert.equal(result.code, 0, why);
-    const announced = /^(\d+) concurrent connections? will be used\.$/m.exec(
-      result.stdout,
-    );
-    assert.ok(announced, why);
-    assert.equal(
-      total(parseReport(result.stdout)),
-      Number(
-        /^Searching for (\d+) flags?/m.exec(result.stdout)?.[1],
-      ),
-      why,
-    );
-    return { peak: server.peak(), announced: Number(announced[1]) };
-  });
+  await using dir = await tempDir();
+  const result = await runDeno(
+    scriptPath(script),
+    [...args, "-s", server.url],
+    dir.path,
+  );
+  const why = describe(script, result);
+  assert.equal(result.code, 0, why);
+  const announced = /^(\d+) concurrent connections? will be used\.$/m.exec(
+    result.stdout,
+  );
+  assert.ok(announced, why);
+  assert.equal(
+    total(parseReport(result.stdout)),
+    Number(
+      /^Searching for (\d+) flags?/m.exec(result.stdout)?.[1],
+    ),
+    why,
+  );
+  return { peak: server.peak(), announced: Number(announced[1]) };
 }
 
 Deno.test("concurrency: the server sees min(-m, codes) requests at once (sequential, asyncio and kin)", async () => {
@@ -403,8 +319,11 @@ Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
   /** The names `script` saves the flags of `codes` under, sorted. */
   const names = async (script: ScriptName, codes: string[]) =>
     (await Promise.all(codes.map((cc) => savedName(script, cc)))).sort();
-  await settleAll(SCRIPT_NAMES.flatMap((script) => [
-    inTempDir(script, ["-l", "3", "-s", server.url, "B"], async (res, cwd) => {
+  await settleAll([
+    ...SCRIPT_NAMES.map(async (script) => {
+      await using dir = await tempDir();
+      const args = ["-l", "3", "-s", server.url, "B"];
+      const res = await runDeno(scriptPath(script), args, dir.path);
       const why = describe(script, res);
       assert.equal(res.code, 0, why);
       assert.equal(
@@ -419,12 +338,18 @@ Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
         errors: 0,
       }, why);
       assert.deepEqual(
-        await assertGoodDownloads(cwd, script),
+        await assertGoodDownloads(dir.path, script),
         await names(script, ["BA", "BB"]),
         why,
       );
     }),
-    inTempDir(script, ["-s", server.url], async (res, cwd) => {
+    ...SCRIPT_NAMES.map(async (script) => {
+      await using dir = await tempDir();
+      const res = await runDeno(
+        scriptPath(script),
+        ["-s", server.url],
+        dir.path,
+      );
       const why = describe(script, res);
       assert.equal(res.code, 0, why);
       assert.equal(
@@ -434,107 +359,12 @@ Deno.test("-l 3 B, and no codes at all: the POP20", async () => {
       );
       assert.match(res.stdout, /^20 flags downloaded\.$/m, why);
       assert.deepEqual(
-        await assertGoodDownloads(cwd, script),
+        await assertGoodDownloads(dir.path, script),
         await names(script, pop20),
         why,
       );
     }),
-  ]));
-});
-
-const USAGE_ERRORS: [string[], string | RegExp][] = [
-  [["-m", "0"], "--max_req CONCURRENT must be >= 1"],
-  [["-l", "0"], "--limit N must be >= 1"],
-  [
-    ["-s", "nowhere"],
-    "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
-  ],
-  [
-    ["-s", "http://"],
-    "--server URL must be an http:// or https:// URL with a host, not 'http://'",
-  ],
-  [["-s", "ftp://example.com/flags"], /^--server URL must be an http:/],
-  [["ABC"], "each CC argument must be A to Z or AA to ZZ."],
-  [["-l", "x"], "argument -l/--limit: invalid int value: 'x'"],
-  [["--bogus"], "unrecognized arguments: --bogus"],
-];
-
-Deno.test("usage errors: exit 2, two lines on stderr, nothing else", async () => {
-  await settleAll(
-    SCRIPT_NAMES.flatMap((script) =>
-      USAGE_ERRORS.map(([args, message]) =>
-        inTempDir(script, [...args, "BR"], async (result, cwd) => {
-          const why = `${args.join(" ")}\n${describe(script, result)}`;
-          assert.equal(result.code, 2, why);
-          assert.equal(result.stdout, "", why);
-          const errors = lines(result.stderr);
-          assert.equal(errors.length, 2, why);
-          const prefix = "*** Usage error: ";
-          assert.ok(errors[0].startsWith(prefix), why);
-          const text = errors[0].slice(prefix.length);
-          if (typeof message === "string") assert.equal(text, message, why);
-          else assert.match(text, message, why);
-          assert.ok(errors[1].startsWith(`usage: ${SCRIPTS[script]} `), why);
-          assert.ok(errors[1].includes("[-m CONCURRENT]"), why);
-          assert.deepEqual(await listDir(cwd), [], why);
-        })
-      )
-    ),
-  );
-});
-
-/**
- * The help of the book's parser, as Python 3.14's argparse prints it for
- * `flags2_threadpool.py` (default concurrency 30), one line per entry.
- */
-const ARGPARSE_HELP = `\
-usage: flags2_threadpool.py [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL] [-v] [CC ...]
-
-Download flags for country codes. Default: top 20 countries by population.
-
-positional arguments:
-  CC                    country code or 1st letter (eg. B for BA...BZ)
-
-options:
-  -h, --help            show this help message and exit
-  -a, --all             get all available flags (AD to ZW)
-  -e, --every           get flags for every possible code (AA...ZZ)
-  -l, --limit N         limit to N first codes
-  -m, --max_req CONCURRENT
-                        maximum concurrent requests (default=30)
-  -s, --server LABEL    Server to hit; one of DELAY, ERROR, LOCAL, REMOTE (default=LOCAL)
-  -v, --verbose         output detailed progress info
-`;
-
-/** A help screen's lines, each entry on one line, spaces after the indent single, wrapping aside: `  -l N, --limit N limit to N first codes`. */
-function helpEntries(help: string): string[] {
-  const entries: string[] = [];
-  for (const line of help.split("\n")) {
-    if (/^ {3,}\S/.test(line)) entries.push(`${entries.pop()} ${line.trim()}`);
-    else entries.push(line.trimEnd());
-  }
-  return entries.map((entry) => entry.replace(/(\S) +/g, "$1 "));
-}
-
-Deno.test("-h: the help on stdout, exit 0, as argparse's of the book's parser, with the default concurrency", async () => {
-  await settleAll(
-    SCRIPT_NAMES.map((script) =>
-      inTempDir(script, ["-h"], async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        // Beyond the book: --trace, and a URL for -s.
-        const expected = helpEntries(
-          ARGPARSE_HELP.replace("flags2_threadpool.py", SCRIPTS[script])
-            .replace("[-v]", "[-v] [--trace FILE]")
-            .replace("(default=30)", `(default=${DEFAULT_CONCURRENCY[script]})`)
-            .replace("REMOTE (", "REMOTE, or a base URL (") +
-            "  --trace FILE  write one JSON line per request to FILE\n",
-        );
-        assert.deepEqual(helpEntries(result.stdout), expected, why);
-        assert.deepEqual(await listDir(cwd), [], why);
-      })
-    ),
-  );
+  ]);
 });
 
 Deno.test("downloads/ cannot be written: one clear line, no stack trace", async () => {
@@ -542,8 +372,8 @@ Deno.test("downloads/ cannot be written: one clear line, no stack trace", async 
   await settleAll(SCRIPT_NAMES.map(async (script) => {
     await using dir = await tempDir();
     await Deno.writeTextFile(`${dir.path}/downloads`, "not a directory\n");
-    const result = await runScript(
-      script,
+    const result = await runDeno(
+      scriptPath(script),
       ["-s", server.url, "BR"],
       dir.path,
     );
@@ -571,8 +401,8 @@ Deno.test("--trace to a folder that does not exist: one clear line, exit 1, no d
   const trace = "/nonexistent/dir/t.jsonl";
   await settleAll(SCRIPT_NAMES.map(async (script) => {
     await using dir = await tempDir();
-    const result = await runScript(
-      script,
+    const result = await runDeno(
+      scriptPath(script),
       ["--trace", trace, "-s", server.url, "BR"],
       dir.path,
     );
@@ -587,25 +417,16 @@ Deno.test("--trace to a folder that does not exist: one clear line, exit 1, no d
   assert.equal(server.peak(), 0, "a request was made");
 });
 
-/** docs/running.md's least permissions, run from a folder of one's own: the scripts' folder is read too. */
-const LEAST_PERMISSIONS = [
-  "--allow-net=localhost",
-  `--allow-read=${repoPath("")},downloads`,
-  "--allow-write=downloads", // last: the --trace test replaces it
-];
-
 Deno.test("least permissions: the scripts download with net to localhost, read, write to downloads/", async () => {
   await using server = await startServer(LOCALHOST);
   const url = server.url.replace("//127.0.0.1:", "//localhost:");
   await settleAll(SCRIPT_NAMES.map(async (script) => {
     await using dir = await tempDir();
-    const result = await runWith(
-      script,
+    const result = await runDeno(
+      scriptPath(script),
       ["-s", url, "-a", "-l", "30"],
       dir.path,
-      {
-        permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
-      },
+      { permissions: LEAST_PERMISSIONS },
     );
     const why = describe(script, result);
     assert.equal(result.code, 0, why);
@@ -619,36 +440,24 @@ Deno.test("least permissions: the scripts download with net to localhost, read, 
     const saved = await assertGoodDownloads(dir.path, script);
     assert.equal(saved.length, 30, why);
     // The help too: argparse would read the environment for colours and width.
-    const help = await runWith(script, ["-h"], dir.path, {
-      permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
+    const help = await runDeno(scriptPath(script), ["-h"], dir.path, {
+      permissions: LEAST_PERMISSIONS,
     });
     assert.equal(help.code, 0, describe(script, help));
     assert.match(help.stdout, /--max_req/, describe(script, help));
   }));
 });
 
-Deno.test("least permissions and --trace: one line says what more it needs, exit 1, no download", async () => {
+Deno.test("least permissions and --trace: with the file in --allow-write, and no env access, a line per request", async () => {
   await using server = await startServer(LOCALHOST);
   const url = server.url.replace("//127.0.0.1:", "//localhost:");
   await settleAll(SCRIPT_NAMES.map(async (script) => {
     await using dir = await tempDir();
     const args = ["--trace", "t.jsonl", "-s", url, "BR"];
-    const result = await runWith(script, args, dir.path, {
-      permissions: ["--no-prompt", ...LEAST_PERMISSIONS],
-    });
-    const why = describe(script, result);
-    assert.equal(result.code, 1, why);
-    assert.deepEqual(lines(result.stderr), [
-      "*** Cannot write to t.jsonl: --trace needs t.jsonl in --allow-write",
-    ], why);
-    assert.deepEqual(await listDir(dir.path), ["downloads"], why);
-    assert.deepEqual(await listDir(`${dir.path}/downloads`), [], why);
-    // With them, the trace is written, a line per request.
-    const traced = await runWith(script, args, dir.path, {
+    const traced = await runDeno(scriptPath(script), args, dir.path, {
       permissions: [
-        "--no-prompt",
         ...LEAST_PERMISSIONS.slice(0, 2),
-        "--allow-write=downloads,t.jsonl", // and no env access
+        "--allow-write=downloads,t.jsonl",
       ],
     });
     assert.equal(traced.code, 0, describe(script, traced));
@@ -732,34 +541,31 @@ Deno.test("Ctrl-C: exit 130, a partial report, no partial file", async () => {
 Deno.test("--trace FILE: one JSON line per request", async () => {
   await using server = await startServer(LOCALHOST);
   const expected = { BA: 200, BB: 200, BC: 404, BD: 200, BE: 200 };
-  await settleAll(SCRIPT_NAMES.map((script) =>
-    inTempDir(
-      script,
-      ["-l", "5", "--trace", "trace.jsonl", "-s", server.url, "B"],
-      async (result, cwd) => {
-        const why = describe(script, result);
-        assert.equal(result.code, 0, why);
-        const records = lines(await Deno.readTextFile(`${cwd}/trace.jsonl`))
-          .map((line) => JSON.parse(line));
-        // flags3 gets the metadata.json of each flag found too.
-        assert.equal(records.length, FLAGS3.has(script) ? 9 : 5, why);
-        const outcomes: Record<string, number> = {};
-        for (const { cc, start, end, outcome } of records) {
-          assert.equal(typeof start, "number", why);
-          assert.equal(typeof end, "number", why);
-          assert.ok(end >= start, why);
-          outcomes[cc] = outcome;
-        }
-        assert.deepEqual(outcomes, expected, why);
-      },
-    )
-  ));
+  await settleAll(SCRIPT_NAMES.map(async (script) => {
+    await using dir = await tempDir();
+    const args = ["-l", "5", "--trace", "trace.jsonl", "-s", server.url, "B"];
+    const result = await runDeno(scriptPath(script), args, dir.path);
+    const why = describe(script, result);
+    assert.equal(result.code, 0, why);
+    const records = lines(await Deno.readTextFile(`${dir.path}/trace.jsonl`))
+      .map((line) => JSON.parse(line));
+    // flags3 gets the metadata.json of each flag found too.
+    assert.equal(records.length, FLAGS3.has(script) ? 9 : 5, why);
+    const outcomes: Record<string, number> = {};
+    for (const { cc, start, end, outcome } of records) {
+      assert.equal(typeof start, "number", why);
+      assert.equal(typeof end, "number", why);
+      assert.ok(end >= start, why);
+      outcomes[cc] = outcome;
+    }
+    assert.deepEqual(outcomes, expected, why);
+  }));
 });
 
-/** The project's modules that a reader or a test may import: the root's, lib/ and tools/. */
+/** The project's modules that a reader or a test may import: the root's, lib/ and testing/. */
 async function projectModules(): Promise<URL[]> {
   const modules = [];
-  for (const folder of ["./", "./lib/", "./tools/"]) {
+  for (const folder of ["./", "./lib/", "./testing/"]) {
     const dir = new URL(`../${folder}`, import.meta.url);
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isFile && entry.name.endsWith(".ts")) {

@@ -15,13 +15,10 @@ import {
 import {
   decode,
   denoCommand,
-  freePort,
-  lines,
   LOCALHOST,
   repoPath,
-  runDeno,
   zipGifs,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 const SERVER = repoPath("slow_server.ts");
 
@@ -247,27 +244,6 @@ Deno.test("bad options are rejected", async () => {
   await assert.rejects(startServer({ port: -1 }), RangeError);
 });
 
-Deno.test("CLI: a bad value is a usage error, exit 2", async () => {
-  for (
-    const args of [
-      ["--error-rate", "2"],
-      ["--delay", "fast"],
-      ["--delay", "5-0.5"],
-      ["--port", "70000"],
-      ["--no-such-option"],
-    ]
-  ) {
-    const { code, stdout, stderr } = await runDeno(SERVER, args, repoPath(""));
-    const errors = stderr.split("\n");
-    assert.equal(code, 2, args.join(" "));
-    assert.equal(stdout, "");
-    assert.equal(
-      errors.filter((line) => line.startsWith("*** Usage error: ")).length,
-      1,
-    );
-  }
-});
-
 /** What a server run from the command line printed, and how it ended. */
 interface CliRun {
   code: number;
@@ -366,19 +342,6 @@ Deno.test("CLI: --vaurien answers the errors 500 to 504, as the first edition's 
   assert.equal(code, 0, errors);
 });
 
-Deno.test("CLI: a port taken is named, with the hint that the test servers may be running", async () => {
-  const port = freePort();
-  using _taken = Deno.listen({ hostname: "127.0.0.1", port });
-  const args = ["-p", String(port), "-b", "127.0.0.1"];
-  const { code, stdout, stderr } = await runDeno(SERVER, args, repoPath(""));
-  assert.equal(code, 1, stderr);
-  assert.equal(stdout, "");
-  assert.deepEqual(lines(stderr), [
-    `*** Cannot start: port ${port} (CUSTOM) is taken: the test servers may ` +
-    "already be running (deno task serve, in another terminal)",
-  ]);
-});
-
 Deno.test("--edition: the book's servers on the first edition's ports 8001-8003, or the second's 8000-8002", () => {
   assert.deepEqual(EDITION_PORTS, {
     1: { LOCAL: 8001, DELAY: 8002, ERROR: 8003 },
@@ -392,31 +355,4 @@ Deno.test("--edition: the book's servers on the first edition's ports 8001-8003,
       ["ERROR", { port: ports.ERROR, ...PRESETS.ERROR }],
     ]);
   }
-});
-
-Deno.test("CLI: --edition 2 asks for port 8000 first, the default 8001 (without net access, so nothing binds)", async () => {
-  const runs: [string[], number][] = [[[], 8001], [["--edition", "2"], 8000], [
-    ["--ed=1"],
-    8001,
-  ]];
-  for (const [args, port] of runs) {
-    const { code, stderr } = await denoCommand(["run", SERVER, ...args], {
-      permissions: ["--no-prompt", "--allow-read"],
-    }).output();
-    assert.equal(code, 1, args.join(" "));
-    assert.deepEqual(lines(decode(stderr)), [
-      `*** Missing permission: Requires net access to "localhost:${port}", ` +
-      "run again with the --allow-net flag",
-    ]);
-  }
-  const { code, stderr } = await runDeno(
-    SERVER,
-    ["--edition", "3"],
-    repoPath(""),
-  );
-  assert.equal(code, 2);
-  assert.match(
-    stderr,
-    /^\*\*\* Usage error: .*invalid choice: '3' \(choose from '1', '2'\)\n/,
-  );
 });

@@ -20,7 +20,7 @@ import {
   runDeno,
   settleAll,
   tempDir,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 
 /** Where the README's commands take the clone to be. */
 const CLONE = "~/flags2-deno/";

@@ -20,13 +20,13 @@ import {
   throwLater,
 } from "./fixtures/tasks.ts";
 import { delay, FUTURES, TASKS } from "./fixtures/pools.ts";
-import { denoCommand } from "../tools/process.ts";
+import { denoCommand } from "../testing/process.ts";
 import {
   listDir,
   LOCALHOST,
   scriptCommand,
   tempDir,
-} from "../tools/harness.ts";
+} from "../testing/harness.ts";
 import { startServer } from "../slow_server.ts";
 
 Deno.test("asCompleted mixes two executors and plain promises, each once, by identity", async () => {

@@ -8,7 +8,7 @@
 /** How `denoCommand` runs: `Deno.CommandOptions`, and the flags after the subcommand. */
 export interface DenoOptions extends Omit<Deno.CommandOptions, "args"> {
   /** Flags right after the subcommand: permissions, `--config`...; none by default. */
-  permissions?: string[];
+  permissions?: readonly string[];
 }
 
 /**
@@ -20,7 +20,10 @@ export interface DenoOptions extends Omit<Deno.CommandOptions, "args"> {
  * @param permissions flags that go after the subcommand
  * @returns `[deno, subcommand, ...permissions, ...rest]`
  */
-export function denoArgv(args: string[], permissions: string[] = []): string[] {
+export function denoArgv(
+  args: string[],
+  permissions: readonly string[] = [],
+): string[] {
   const [subcommand, ...rest] = args;
   return [Deno.execPath(), subcommand, ...permissions, ...rest];
 }
@@ -72,24 +75,27 @@ export interface RunResult {
 }
 
 /**
- * Runs `deno run -A file ...args` from `cwd` to the end.
+ * Runs `deno run file ...args` from `cwd` to the end, never prompting for a
+ * permission.
  *
  * @param file the path of the module to run
  * @param args its arguments
  * @param cwd the folder it runs from
- * @param options as `denoCommand`'s; `permissions` default to `-A`
+ * @param options as `denoCommand`'s (`permissions`, `env`, `signal`...);
+ *   `permissions` default to `-A`
  * @returns its exit status, signal and outputs
  */
 export async function runDeno(
   file: string,
   args: string[],
   cwd: string,
-  options: DenoOptions = {},
+  { permissions = ["-A"], ...options }: DenoOptions = {},
 ): Promise<RunResult> {
-  const out = await denoCommand(
-    ["run", file, ...args],
-    { permissions: ["-A"], cwd, ...options },
-  ).output();
+  const out = await denoCommand(["run", file, ...args], {
+    ...options,
+    permissions: ["--no-prompt", ...permissions],
+    cwd,
+  }).output();
   return {
     code: out.code,
     signal: out.signal,

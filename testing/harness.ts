@@ -1,8 +1,9 @@
 /**
  * What only the tests use: a test server on a free loopback port, a script
- * run to the end, the gifs of flags.zip and assertions on them. The tests
- * import from here also what they share with the bench, from `files.ts`
- * (paths, temporary folders) and `process.ts` (`deno` subprocesses).
+ * a test writes run from a folder of its own, a run told for an assertion's
+ * message, the gifs of flags.zip and assertions on them. The tests import
+ * from here also what they share with the bench, from `files.ts` (paths,
+ * temporary folders) and `process.ts` (`deno` subprocesses).
  *
  * @module
  */
@@ -10,7 +11,13 @@
 import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
 import type { ServerOptions } from "../slow_server.ts";
-import { listDir, repoPath, type ScriptName, scriptPath } from "./files.ts";
+import {
+  listDir,
+  repoPath,
+  type ScriptName,
+  scriptPath,
+  tempDir,
+} from "./files.ts";
 import { decode, denoCommand, runDeno, type RunResult } from "./process.ts";
 
 export {
@@ -60,14 +67,45 @@ export function scriptCommand(
   });
 }
 
-/** Runs `script` with `args` from `cwd` to the end; returns its status and outputs. */
-export function runScript(
-  script: ScriptName,
-  args: string[],
-  cwd: string,
+/**
+ * Runs TypeScript `source` as `main.ts` of a temporary folder, from there, to
+ * the end; the folder goes afterwards.
+ *
+ * @param source the script
+ * @param permissions flags after `deno run`: permissions, `--config`...
+ * @returns its exit status, signal and outputs
+ */
+export async function runSource(
+  source: string,
+  permissions: string[] = [],
 ): Promise<RunResult> {
-  return runDeno(scriptPath(script), args, cwd);
+  await using dir = await tempDir({ prefix: "flags2_source_" });
+  await Deno.writeTextFile(`${dir.path}/main.ts`, source);
+  return await runDeno(`${dir.path}/main.ts`, [], dir.path, { permissions });
 }
+
+/**
+ * A run, for an assertion's message.
+ *
+ * @param what what ran: a script's name, its arguments
+ * @param result how it ended
+ * @returns its exit status and outputs, one under the other
+ */
+export function describe(what: string, result: RunResult): string {
+  return `${what}: exit ${result.code}\n--- stdout\n${result.stdout}` +
+    `--- stderr\n${result.stderr}`;
+}
+
+/**
+ * The README's least permissions of a download script run from a folder of
+ * one's own: the scripts' folder is read too. Write to downloads/ comes last,
+ * for a test to replace it.
+ */
+export const LEAST_PERMISSIONS: readonly string[] = [
+  "--allow-net=localhost",
+  `--allow-read=${repoPath("")},downloads`,
+  "--allow-write=downloads",
+];
 
 /** ok + not found + errors, of a `Report`. */
 export function total(
