@@ -345,14 +345,15 @@ export abstract class WorkerPool extends Executor {
   }
 
   /**
-   * Starts a worker when a running call has none: at once for the first, or
-   * when every worker that could take it has been blocked (see
-   * `BLOCKED_MS`); never while one is starting, so workers start one at a
-   * time, as they pay off.
+   * Starts a worker when a running call has none: at once for the first,
+   * and a second while the first loads, since nothing tells yet whether the
+   * calls block (if they do, two run from the start; if they await, two
+   * Workers carry them); then when every worker that could take the call
+   * has been blocked (see `BLOCKED_MS`), never while one is starting.
    */
   #adjustWorkerCount(): void {
     if (!this.#ready.length || this.#live.size >= this.#maxWorkers) return;
-    if (this.#live.size === 0) {
+    if (this.#live.size === 0 || !this.#anyStarted && this.#live.size === 1) {
       this.#newWorker();
       return this.#sendReady();
     }

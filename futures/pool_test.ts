@@ -42,6 +42,7 @@ for (const { name, make, Broken } of POOLS) {
   Deno.test(`${name}: calls that await share one worker, and the server holds them all at once`, async () => {
     await using server = countingServer(400);
     await using executor = make(8);
+    assert.equal(await executor.submit(identity, 0).result(), 0); // a worker is up
     const futures = Array.from(
       { length: 8 },
       () => executor.submit(fetchText, server.url),
@@ -52,6 +53,20 @@ for (const { name, make, Broken } of POOLS) {
     assert.equal(ids.size, 1);
     assert.equal(executor.workersCreated, 1);
     assert.equal(executor.peakRunning, 8);
+  });
+
+  Deno.test(`${name}: while the first worker loads, a second starts, and no more`, async () => {
+    await using server = countingServer(400);
+    await using executor = make(8);
+    const futures = Array.from(
+      { length: 8 },
+      () => executor.submit(fetchText, server.url),
+    );
+    for (const future of futures) {
+      assert.equal((await future.result()).text, "ok");
+    }
+    assert.equal(server.peak(), 8);
+    assert.equal(executor.workersCreated, 2);
   });
 
   Deno.test(`${name}: a call that blocks keeps its worker to itself`, async () => {
@@ -97,6 +112,7 @@ for (const { name, make, Broken } of POOLS) {
 
   Deno.test(`${name}: a worker that dies fails every call it carried`, async () => {
     const executor = make(5);
+    assert.equal(await executor.submit(identity, 0).result(), 0); // one worker is up
     const carried = [1, 2, 3, 4].map(() => executor.submit(sleep, 10_000));
     carried.push(executor.submit(crash, 300));
     for (const future of carried) {

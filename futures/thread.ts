@@ -54,7 +54,7 @@ export class BrokenThreadPool extends BrokenExecutor {
  * for (const [i, future] of futures.entries()) {
  *   assert.equal(await future.result(), i);
  * }
- * assert.equal(executor.workersCreated, 1);
+ * assert.ok(executor.workersCreated <= 2); // the second started while the first loaded
  * ```
  */
 export class ThreadPoolExecutor extends WorkerPool {
