@@ -69,6 +69,17 @@ interface WorkItem {
   args: unknown[];
 }
 
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * Whether a call of `fn` may keep its worker to itself: any function but an
+ * `async function`, which is written to await. One that does not await is
+ * found blocked as any other call is.
+ */
+function mayBlock(fn: WorkItem["fn"]): boolean {
+  return !(fn instanceof AsyncFunction);
+}
+
 /** How the core drives one worker of a pool, whatever it runs on. */
 export interface WorkerLink {
   /** Sends a call, which the worker starts as soon as it is free. */
@@ -345,15 +356,17 @@ export abstract class WorkerPool extends Executor {
   }
 
   /**
-   * Starts a worker when a running call has none: at once for the first,
-   * and a second while the first loads, since nothing tells yet whether the
-   * calls block (if they do, two run from the start; if they await, two
-   * Workers carry them); then when every worker that could take the call
-   * has been blocked (see `BLOCKED_MS`), never while one is starting.
+   * Starts a worker when a running call has none: at once for the first;
+   * a second while the first loads, unless the call is of an `async
+   * function` (see `mayBlock`), since its calls may block and nothing tells
+   * yet (if they do, two run from the start); then when every worker that
+   * could take the call has been blocked (see `BLOCKED_MS`), never while
+   * one is starting.
    */
   #adjustWorkerCount(): void {
     if (!this.#ready.length || this.#live.size >= this.#maxWorkers) return;
-    if (this.#live.size === 0 || !this.#anyStarted && this.#live.size === 1) {
+    const cold = !this.#anyStarted && this.#live.size === 1;
+    if (!this.#live.size || cold && mayBlock(this.#ready[0].fn)) {
       this.#newWorker();
       return this.#sendReady();
     }
@@ -376,7 +389,6 @@ export abstract class WorkerPool extends Executor {
     }, ms);
   }
 
-  /** Starts a worker; one that cannot start (no permission to read its code, say) breaks the pool. */
   /** Starts a worker; one that cannot (no permission to read its code, say) breaks the pool. */
   #newWorker(): void {
     const slot = { calls: new Map(), busySince: 0, started: false, sent: 0 };

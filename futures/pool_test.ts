@@ -55,7 +55,7 @@ for (const { name, make, Broken } of POOLS) {
     assert.equal(executor.peakRunning, 8);
   });
 
-  Deno.test(`${name}: while the first worker loads, a second starts, and no more`, async () => {
+  Deno.test(`${name}: calls of an async function start on one worker`, async () => {
     await using server = countingServer(400);
     await using executor = make(8);
     const futures = Array.from(
@@ -66,6 +66,18 @@ for (const { name, make, Broken } of POOLS) {
       assert.equal((await future.result()).text, "ok");
     }
     assert.equal(server.peak(), 8);
+    assert.equal(executor.workersCreated, 1);
+  });
+
+  Deno.test(`${name}: calls of another function: while the first worker loads, a second starts, and no more`, async () => {
+    await using executor = make(8);
+    const futures = Array.from(
+      { length: 8 },
+      (_, i) => executor.submit(sleep, 400, i),
+    );
+    for (const [i, future] of futures.entries()) {
+      assert.equal(await future.result(), i);
+    }
     assert.equal(executor.workersCreated, 2);
   });
 
