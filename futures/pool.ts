@@ -357,11 +357,10 @@ export abstract class WorkerPool extends Executor {
 
   /**
    * Starts a worker when a running call has none: at once for the first;
-   * a second while the first loads, unless the call is of an `async
-   * function` (see `mayBlock`), since its calls may block and nothing tells
-   * yet (if they do, two run from the start); then when every worker that
-   * could take the call has been blocked (see `BLOCKED_MS`), never while
-   * one is starting.
+   * a second while the first loads if the call may block (see `mayBlock`),
+   * since nothing tells yet whether it does (if it does, two run from the
+   * start); then when every worker that could take the call has been
+   * blocked (see `BLOCKED_MS`), never while one is starting.
    */
   #adjustWorkerCount(): void {
     if (!this.#ready.length || this.#live.size >= this.#maxWorkers) return;
