@@ -5,6 +5,7 @@
  *
  * @module
  */
+import Queue from "npm:yocto-queue@1.2.2";
 
 /** The error of a future cancelled before it ran, as Python's `CancelledError`. */
 export class CancelledError extends Error {
@@ -315,18 +316,18 @@ export abstract class Executor implements AsyncDisposable {
     }
     const deadline = deadlineOf(timeout);
     const zipped = zip(sources as Iterable<unknown>[]) as Iterator<A>;
-    const futures: Future<Awaited<R>>[] = [];
-    for (let row; futures.length < (buffersize ?? Infinity);) {
+    const futures = new Queue<Future<Awaited<R>>>();
+    for (let row; futures.size < (buffersize ?? Infinity);) {
       if ((row = zipped.next()).done) break;
-      futures.push(this.submit(fn, ...row.value));
+      futures.enqueue(this.submit(fn, ...row.value));
     }
     const submit = (args: A) => this.submit(fn, ...args);
     return (async function* () {
       try {
-        while (futures.length) {
+        while (futures.size) {
           const row = buffersize ? zipped.next() : { done: true as const };
-          if (!row.done) futures.push(submit(row.value));
-          const future = futures.shift()!;
+          if (!row.done) futures.enqueue(submit(row.value));
+          const future = futures.dequeue()!;
           try {
             yield await future.result({ timeout: secondsLeft(deadline) });
           } finally {
@@ -446,22 +447,22 @@ export function asCompleted<T>(
 ): AsyncGenerator<Future<T>, void, undefined> {
   const deadline = deadlineOf(timeout);
   const futures = futuresOf(fs);
-  const done: Future<T>[] = [];
+  const done = new Queue<Future<T>>();
   let wake = () => {};
   for (const future of futures) {
     future.addDoneCallback(() => {
-      done.push(future);
+      done.enqueue(future);
       wake();
     });
   }
   return (async function* () {
     for (let left = futures.length; left > 0; left--) {
-      while (!done.length) {
+      while (!done.size) {
         const woken = new Promise<void>((resolve) => wake = resolve);
         const unfinished = `${left} (of ${futures.length}) futures unfinished`;
         await withTimeout(woken, secondsLeft(deadline), unfinished);
       }
-      yield done.shift()!;
+      yield done.dequeue()!;
     }
   })();
 }
