@@ -1,9 +1,9 @@
 /**
  * What crosses between a pool and its Workers or child processes, kept apart
- * from the rest of `futures/` so that their start-up loads no more: a call by
- * name, its `Outcome`, the loop that serves calls in a worker, and both
- * halves of the error codec: `errorFields` on the way out, `rebuildError` on
- * the way back, for the class does not cross, only its name.
+ * from the rest of `futures/` so that their start-up loads no more: the
+ * messages each way, and both halves of the error codec: `errorFields` on
+ * the way out, `rebuildError` on the way back, for the class does not cross,
+ * only its name.
  *
  * @module
  */
@@ -25,25 +25,69 @@ export interface Call {
   name: string;
   /** Its arguments. */
   args: unknown[];
-  /**
-   * Whether this is the first message to a worker, which runs the pool's
-   * initializer (if `name` is not empty) and answers once it is ready.
-   */
-  init?: boolean;
 }
 
-/** How a call ended in a worker. */
-export type Outcome = ({ value: unknown } | { error: ErrorFields }) & {
-  id: number;
-  /** Set on the answer to the first message: ready, or the initializer threw and the worker runs nothing more. */
-  init?: boolean;
-};
+/**
+ * What a pool sends a worker: first the initializer to run (`name` empty
+ * for none), then calls to start in order, several to a message.
+ */
+export type ToWorker = { init: { name: string; args: unknown[] } } | Call[];
 
 /**
- * What a worker tells its pool of a call: that it awaits, so the worker is
- * free to run another beside it; or how it ended.
+ * How a call went, as its worker tells it: its first part (up to its first
+ * `await`, or all of it) took `ms`, `cold` if it was the first call of its
+ * function in that worker (which pays for loading and compiling), and then
+ * it awaits, or it ended with a value or an error; a call that awaited
+ * tells how it ended later, without `ms`.
  */
-export type Reply = Outcome | { id: number; awaits: true };
+export type Reply =
+  & { id: number; ms?: number; cold?: true }
+  & ({ awaits: true } | { value: unknown } | { error: ErrorFields });
+
+/**
+ * What a worker sends its pool: replies, several to a message; whether it
+ * is ready (its module loaded, the initializer run) or could not be; the
+ * functions whose calls, after awaiting, stopped its event loop (see
+ * `BLOCKED_MS`); or, from a child process, that its loop turned at `beat`
+ * (`performance.timeOrigin + performance.now()` there).
+ */
+export type FromWorker =
+  | Reply[]
+  | { started: true }
+  | { started: false; error: ErrorFields }
+  | { strands: string[] }
+  | { beat: number };
+
+/**
+ * A worker whose event loop has not turned for this long is blocked: it
+ * gets no more calls until it turns again, and the calls it carried while
+ * they awaited strand those riding beside them.
+ */
+export const BLOCKED_MS = 50;
+
+/**
+ * `Deno.exit()`, `process.exit()` or `close()` called in a call: it fails
+ * that call, as `sys.exit()` in a pool's thread raises `SystemExit` into
+ * its own future, and the worker goes on with the others.
+ */
+export class SystemExit extends Error {
+  static {
+    this.prototype.name = "SystemExit";
+  }
+  /** The status the call asked to exit with. */
+  readonly code?: number;
+
+  /**
+   * The error of a call that asked to exit.
+   *
+   * @param message what was called, and in which call.
+   * @param code the status asked for.
+   */
+  constructor(message: string, code?: number) {
+    super(message);
+    this.code = code;
+  }
+}
 
 /**
  * The error's name, message, stack and own fields, which structured cloning
@@ -135,104 +179,4 @@ const DOM_EXCEPTION_NAMES = new Set(["AbortError", "TimeoutError"]);
 function isErrorClass(value: unknown): value is ErrorConstructor {
   return typeof value === "function" &&
     (value === Error || value.prototype instanceof Error);
-}
-
-/**
- * What a worker runs: it imports `module` and runs the initializer, then
- * starts each call as it arrives. A call whose function returns a promise
- * is reported as awaiting at once, and the worker takes the next call while
- * it waits, as a thread waiting on I/O lets others run; a call that blocks
- * keeps the worker until it returns. Once the initializer has thrown, the
- * worker runs nothing more.
- *
- * @param module the URL of the module whose exported functions run.
- * @param send posts a reply to the pool; throws if it cannot be cloned.
- * @returns the handler of each call that arrives.
- */
-export function serveCalls(
-  module: string,
-  send: (reply: Reply) => void,
-): (call: Call) => void {
-  let ready: Promise<Exports | undefined> = import(module);
-  ready.catch(() => {}); // each call reports it
-  return (call) => {
-    if (call.init) {
-      ready = initialize(module, ready, call, send);
-      ready.catch(() => {});
-    } else {
-      // `then` keeps the order of arrival while the import runs.
-      ready.then(
-        (exports) => exports && start(module, exports, call, send),
-        (exc) => reply(send, { id: call.id, error: errorFields(exc) }),
-      );
-    }
-  };
-}
-
-type Exports = Record<string, unknown>;
-
-/**
- * Waits for the import, runs the initializer if any, then says the worker
- * is ready: the exports, or nothing once the initializer threw (or could
- * not run, its module failing to load).
- */
-async function initialize(
-  module: string,
-  ready: Promise<Exports | undefined>,
-  call: Call,
-  send: (reply: Reply) => void,
-): Promise<Exports | undefined> {
-  try {
-    const exports = await ready.catch((exc) => {
-      if (call.name) throw exc; // else each call reports it
-    });
-    if (exports && call.name) await invoke(module, exports, call);
-  } catch (exc) {
-    send({ id: call.id, init: true, error: errorFields(exc) });
-    return undefined;
-  }
-  send({ id: call.id, init: true, value: undefined });
-  return ready;
-}
-
-/** Starts a call: it ends at once, or it awaits and replies when it settles. */
-function start(
-  module: string,
-  exports: Exports,
-  call: Call,
-  send: (reply: Reply) => void,
-): void {
-  const { id } = call;
-  let result: unknown;
-  try {
-    result = invoke(module, exports, call);
-  } catch (exc) {
-    return reply(send, { id, error: errorFields(exc) });
-  }
-  if (typeof (result as PromiseLike<unknown>)?.then !== "function") {
-    return reply(send, { id, value: result });
-  }
-  send({ id, awaits: true });
-  Promise.resolve(result).then(
-    (value) => reply(send, { id, value }),
-    (exc) => reply(send, { id, error: errorFields(exc) }),
-  );
-}
-
-/** `name(...args)` from `exports`: what it returns, a promise or not. */
-function invoke(module: string, exports: Exports, { name, args }: Call) {
-  const fn = exports[name];
-  if (typeof fn !== "function") {
-    throw new TypeError(`${module} exports no function ${name}`);
-  }
-  return fn(...args);
-}
-
-/** Sends `outcome`, or the error of a value that cannot be cloned. */
-function reply(send: (reply: Reply) => void, outcome: Outcome): void {
-  try {
-    send(outcome);
-  } catch (exc) {
-    send({ id: outcome.id, error: errorFields(exc) });
-  }
 }

@@ -3,32 +3,47 @@
  * that is the same in each: the work queue, the calls running and the
  * workers that carry them, the initializer, `submit`, `shutdown`, and
  * breaking the pool. A pool class says only how one of its workers starts,
- * is sent a call, and stops (a `WorkerLink`).
+ * is sent calls, and stops (a `WorkerLink`).
  *
  * How a call flows:
  *
  * ```
- *  submit(fn, ...args)           a WorkItem and its Future (pending)
+ *  submit(fn, ...args)            a WorkItem and its Future (pending)
  *       |
  *       v
  *  queue ---- fewer than maxWorkers calls running ----> ready (running)
- *                                                         |
- *        a free worker, or a new one once all are blocked |
- *                                                         v
- *  WorkerLink.send(call) ----> worker: serveCalls starts fn(...args)
- *                                 |               |
- *       the worker is free again <-- awaits       | returns or settles
- *                                                 v
- *  future.setResult / setException <---------- Outcome (value, or error
- *                                               fields rebuilt as their class)
+ *                                                          |
+ *     a free worker that the call may ride: one that turns |
+ *     and carries none, or carries calls that cannot strand it, nor it
+ *     them; else a new worker once every one that could    |
+ *     take it is busy, blocked, or carries others          v
+ *  WorkerLink.send([call, ...]) ----> worker: serveCalls starts each call
+ *                                        |               |
+ *   the worker is free again   <--- its first part ends: it awaits,
+ *   (and the pool learns how long it took)               |
+ *                                                        v returns or settles
+ *  future.setResult / setException <---------------- Reply (value, or error
+ *                                                    fields rebuilt as their class)
  * ```
  *
  * `maxWorkers` bounds the calls running at once, as it bounds Python's
  * threads. A worker carries many calls: while one awaits, it runs others,
- * as a thread waiting on I/O lets the others run.
+ * as a thread waiting on I/O lets the others run. A worker cannot be
+ * preempted, so the pool measures when a worker's event loop stops turning
+ * (see `BLOCKED_MS`) and what each function's calls do, and lets a call
+ * ride only beside calls that cannot strand it:
+ *
+ * - a worker whose loop has not turned for `BLOCKED_MS` gets no more calls
+ *   until it turns again, and the calls that wait go to another worker;
+ * - a call rides beside others only when its function's first part (the
+ *   code before its first `await`) is known to be short (`SHORT_MS`);
+ * - calls of different functions ride together only once each function has
+ *   had a call end; a function whose calls stopped a worker after awaiting
+ *   never shares one again.
  *
  * @module
  */
+import Queue from "npm:yocto-queue@1.2.2";
 import {
   BrokenExecutor,
   Executor,
@@ -37,29 +52,41 @@ import {
   type ShutdownOptions,
 } from "./base.ts";
 import {
-  type Call,
+  BLOCKED_MS,
   type ErrorFields,
-  type Outcome,
+  type FromWorker,
   rebuildError,
   type Reply,
+  SystemExit,
+  type ToWorker,
 } from "./call.ts";
 
 /**
- * How long a worker may run one call's code without awaiting before the
- * pool takes it as blocked and starts another worker for the calls that
- * wait: far longer than a call needs to start a fetch, shorter than the
- * time a `new Worker()` costs this thread. On a loaded machine, where a
- * message takes long to cross, it is `ROUND_TRIPS` times the time calls
- * that awaited took to say so, if that is longer.
+ * A call whose first part takes less than this may ride beside others: it
+ * holds them up no longer than a worker's turn takes when it is not
+ * blocked.
  */
-const BLOCKED_MS = 50;
-const ROUND_TRIPS = 4;
+const SHORT_MS = BLOCKED_MS / 2;
 /**
- * The most calls sent to a free worker at once when their function awaited
- * the last time: the worker starts them one after another, without a
- * message round trip for each.
+ * The expected time of the first parts of the calls sent to a worker in one
+ * message: about CPython's switch interval, the longest one thread runs
+ * while others wait.
  */
-const BATCH = 32;
+const BATCH_MS = 5;
+/** The most calls in one message. */
+const BATCH_MAX = 256;
+/**
+ * Calls that do not await and take less than this go several to a message
+ * and share one of the `maxWorkers` places, as a chunk of Python's
+ * `ProcessPoolExecutor.map` does: the worker runs them one after the other.
+ */
+const QUICK_MS = 0.5;
+/**
+ * How many calls in a row of a function that does not await must be quick
+ * before its calls go beside others: one quick call may have been given
+ * little to do (`loiter(0)`), and the next much more.
+ */
+const QUICK_STREAK = 4;
 
 /** A call and its future, as Python's `_WorkItem`. */
 interface WorkItem {
@@ -67,23 +94,39 @@ interface WorkItem {
   fn: (...args: never[]) => unknown;
   name: string;
   args: unknown[];
+  /** The place among `maxWorkers` that it holds, alone or in a chunk. */
+  place?: { calls: number };
+  /** Whether it is the first call of its function that its worker runs. */
+  cold?: boolean;
+  /** How long its first part was expected to take when it was sent (ms). */
+  expectMs?: number;
+}
+
+/** What the pool learned of a function's calls. */
+interface Conduct {
+  /** How long the first part of its last call took, in milliseconds. */
+  firstMs: number;
+  /** Whether its last call awaited. */
+  awaits: boolean;
+  /** How many of its last calls in a row were quick (see `QUICK_MS`). */
+  quickStreak: number;
+  /** Whether a call of it has ended. */
+  ended: boolean;
+  /** Whether its calls, after awaiting, stopped a worker (see `BLOCKED_MS`). */
+  strands: boolean;
 }
 
 const AsyncFunction = (async () => {}).constructor;
 
-/**
- * Whether a call of `fn` may keep its worker to itself: any function but an
- * `async function`, which is written to await. One that does not await is
- * found blocked as any other call is.
- */
-function mayBlock(fn: WorkItem["fn"]): boolean {
-  return !(fn instanceof AsyncFunction);
-}
-
 /** How the core drives one worker of a pool, whatever it runs on. */
 export interface WorkerLink {
-  /** Sends a call, which the worker starts as soon as it is free. */
-  send(call: Call): void;
+  /** Sends calls, which the worker starts in order, or the first message. */
+  send(message: ToWorker): void;
+  /**
+   * When the worker's loop last said that it turns, on this thread's
+   * `performance.now()` clock; `-Infinity` if never.
+   */
+  lastBeat(): number;
   /** Whether the worker keeps this program alive: while it carries calls. */
   keepAlive(on: boolean): void;
   /** Stops the worker, which carries no call. */
@@ -99,8 +142,8 @@ export type EndSignal = "SIGTERM" | "SIGKILL";
 
 /** What a worker tells the core. */
 export interface WorkerEvents {
-  /** A call awaits, or ended. */
-  reply(reply: Reply): void;
+  /** A message of the worker; the link keeps its beats. */
+  message(message: Exclude<FromWorker, { beat: number }>): void;
   /** The worker ended unasked, or could not start; `how` says why. */
   died(how: string): void;
 }
@@ -121,14 +164,27 @@ export interface PoolOptions {
 /** One worker and the calls it carries. */
 interface Slot {
   link: WorkerLink;
+  /** The calls it carries, by id. */
   calls: Map<number, WorkItem>;
-  /** The call last sent, until it awaits or ends: the worker is busy. */
-  busyWith?: number;
-  /** When that call started to run: when it was sent, or when the worker became ready. */
-  busySince: number;
-  /** Whether the worker has loaded its module and run the initializer. */
+  /** How many of them each function has. */
+  names: Map<string, number>;
+  /** The calls whose first part it has not told yet: while any, it is busy. */
+  untold: Set<WorkItem>;
+  /** When the pool last sent it something. */
+  sentAt: number;
+  /** When it was created, then how long it took to start (milliseconds). */
+  born: number;
+  startMs: number;
+  /** The functions it was sent calls of: a call of another is cold. */
+  ran: Set<string>;
+  /** How many of its untold calls are cold, and how long they are expected to take (ms). */
+  coldUntold: number;
+  untoldMs: number;
+  /** Whether it has loaded its module and run the initializer. */
   started: boolean;
   sent: number;
+  /** Stops it, idle for `idleMs`. */
+  idle?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -142,30 +198,34 @@ export abstract class WorkerPool extends Executor {
   /** The URL of the module whose exported functions run. */
   protected readonly module: string;
   /** The first message to every worker, with the initializer if any. */
-  readonly #init: Call;
+  readonly #init: { name: string; args: unknown[] };
   readonly #maxCalls: number;
   readonly #errorClasses: Record<string, unknown>;
   /** The module's exports as this thread sees them, once loaded (null: it cannot load them). */
   #exports?: Record<string, unknown> | null;
   #loading?: Promise<void>;
-  readonly #queue: WorkItem[] = [];
+  /** Calls not running yet, first in first out (an array's `shift` is slow past some thousands). */
+  readonly #queue = new Queue<WorkItem>();
   /** Running calls that no worker carries yet. */
-  readonly #ready: WorkItem[] = [];
+  #ready: WorkItem[] = [];
+  /** The places among `maxWorkers` held: by each running call, or chunk. */
+  #running = 0;
   /** Running calls that workers carry. */
   #carried = 0;
   readonly #unfinished = new Set<Future<unknown>>();
   readonly #live = new Set<Slot>();
   readonly #exits = new Set<Promise<void>>();
+  readonly #conduct = new Map<string, Conduct>();
   #lastId = 0;
   #workersCreated = 0;
   #peakRunning = 0;
   /** Whether any worker has become ready: if none can, the pool is broken. */
   #anyStarted = false;
-  /** How long calls took to say they await, on average (milliseconds). */
-  #awaitMs = 0;
-  /** The functions whose last call awaited; one that returned before it said so, blocking, leaves. */
-  readonly #awaiting = new Set<string>();
+  /** How late this thread's own timers came lately: a worker is given as much more before it counts as blocked. */
+  #lag = 0;
   #growing?: ReturnType<typeof setTimeout>;
+  /** `performance.now()` as the dispatch under way began. */
+  #now = 0;
   #dispatching = false;
   #again = false;
   #closed = false;
@@ -194,7 +254,7 @@ export abstract class WorkerPool extends Executor {
     this.#maxWorkers = maxWorkers;
     this.module = String(module);
     const name = initializer ? exportedName(initializer) : "";
-    this.#init = { id: 0, name, args: initargs, init: true };
+    this.#init = { name, args: initargs };
     this.#maxCalls = maxCalls;
     this.#errorClasses = Object.fromEntries(
       errorClasses.map((cls) => [cls.name, cls]),
@@ -228,6 +288,9 @@ export abstract class WorkerPool extends Executor {
   /** Whether a worker that dies unasked breaks the pool, or only fails its calls. */
   protected abstract readonly deathBreaksPool: boolean;
 
+  /** How long a worker that carries no call lives on, if the pool must end it for the program to end. */
+  protected abstract readonly idleMs?: number;
+
   /**
    * Schedules `fn(...args)`: it runs at once if fewer than `maxWorkers`
    * calls run, else once one of them ends.
@@ -250,7 +313,7 @@ export abstract class WorkerPool extends Executor {
     }
     const future = new Future<Awaited<R>>();
     const item = { future, fn, name: exportedName(fn), args } as WorkItem;
-    this.#queue.push(item);
+    this.#queue.enqueue(item);
     this.#unfinished.add(item.future);
     future.addDoneCallback(() => this.#unfinished.delete(item.future));
     this.#dispatch();
@@ -270,7 +333,7 @@ export abstract class WorkerPool extends Executor {
   ): Promise<void> {
     this.#closed = true;
     if (cancelFutures) {
-      for (const item of this.#queue.splice(0)) item.future.cancel();
+      for (const item of this.#queue.drain()) item.future.cancel();
     }
     this.#dispatch();
     if (!wait) return;
@@ -296,13 +359,14 @@ export abstract class WorkerPool extends Executor {
 
   /**
    * Pending calls start while there is room, free workers take them, the
-   * pool adjusts its size. Not reentrant: `new Worker()` may run pending
-   * promise reactions, which dispatch again; that turn runs after this one.
+   * pool adjusts its size. Not reentrant: a future's callbacks may submit,
+   * which dispatches again; that turn runs after this one.
    */
   #dispatch(): void {
     if (this.#broken) return;
     if (this.#dispatching) return void (this.#again = true);
     this.#dispatching = true;
+    this.#now = performance.now();
     try {
       do {
         this.#again = false;
@@ -313,7 +377,7 @@ export abstract class WorkerPool extends Executor {
     } finally {
       this.#dispatching = false;
     }
-    if (this.#closed && !this.#queue.length && !this.#ready.length) {
+    if (this.#closed && !this.#queue.size && !this.#ready.length) {
       clearTimeout(this.#growing);
       for (const slot of this.#live) if (!slot.calls.size) this.#stop(slot);
     }
@@ -321,81 +385,244 @@ export abstract class WorkerPool extends Executor {
 
   /** Marks pending calls running, up to `maxWorkers` at once. */
   #startPending(): void {
-    while (
-      this.#queue.length &&
-      this.#ready.length + this.#carried < this.#maxWorkers
-    ) {
-      const item = this.#queue.shift()!;
+    while (this.#queue.size && this.#running < this.#maxWorkers) {
+      const item = this.#queue.dequeue()!;
       if (!item.future.setRunningOrNotifyCancel()) continue;
+      item.place = { calls: 1 };
+      this.#running += 1;
       this.#ready.push(item);
     }
   }
 
-  /** Sends running calls to free workers, once the module's exports are known here. */
+  /**
+   * Sends running calls to the workers free for them, once the module's
+   * exports are known here: with a call, the calls after it of the same
+   * function when it rides, and more from the queue when it is quick.
+   */
   #sendReady(): void {
     if (this.#exports === undefined) return this.#loadExports();
-    let slot: Slot | undefined;
-    while (this.#ready.length && (slot = this.#freeWorker())) {
-      // Calls that await go together; none is sent behind one that may block.
-      for (let n = 0; n < BATCH && this.#ready.length; n++) {
-        const { name } = this.#ready[0];
-        this.#post(slot, this.#ready.shift()!);
-        if (!this.#awaiting.has(name) || slot.sent >= this.#maxCalls) break;
+    const waiting: WorkItem[] = [];
+    const ready = this.#ready;
+    for (let i = 0; i < ready.length; i++) {
+      const item = ready[i];
+      const slot = this.#freeWorker(item);
+      if (!slot) {
+        waiting.push(item);
+        continue;
       }
+      const batch = [item];
+      const most = Math.min(
+        this.#batchSize(item.name, slot),
+        this.#maxCalls - slot.sent,
+      );
+      while (batch.length < most && ready[i + 1]?.name === item.name) {
+        batch.push(ready[++i]);
+      }
+      if (this.#quick(item.name)) this.#chunk(batch, most);
+      this.#post(slot, batch);
+    }
+    this.#ready = waiting;
+  }
+
+  /** Adds queued calls of the batch's function to it, sharing its place. */
+  #chunk(batch: WorkItem[], most: number): void {
+    const { place, name } = batch[0];
+    while (batch.length < most && this.#queue.peek()?.name === name) {
+      const item = this.#queue.dequeue()!;
+      if (!item.future.setRunningOrNotifyCancel()) continue;
+      item.place = place;
+      place!.calls += 1;
+      batch.push(item);
     }
   }
 
-  /** The free worker that carries the fewest calls. */
-  #freeWorker(): Slot | undefined {
+  /**
+   * How many calls of `name` go to `slot` in one message: those whose first
+   * parts fit in what is left of `BATCH_MS` beside the first parts it has
+   * not told yet; 1 until its calls are known to ride.
+   */
+  #batchSize(name: string, slot: Slot): number {
+    if (!this.#rides(name)) return 1;
+    const room = BATCH_MS - slot.untoldMs;
+    const size = Math.floor(room / Math.max(this.#expectMs(name), 0.01));
+    return Math.max(1, Math.min(BATCH_MAX, size));
+  }
+
+  /** How long the first part of a call of `name` is expected to take: Infinity until known. */
+  #expectMs(name: string): number {
+    return this.#conduct.get(name)?.firstMs ?? Infinity;
+  }
+
+  /** The free worker that may take `item`: one that carries calls, the fewest, before an idle one. */
+  #freeWorker(item: WorkItem): Slot | undefined {
     let best: Slot | undefined;
+    const load = (slot: Slot) => slot.calls.size || Infinity;
     for (const slot of this.#live) {
-      if (slot.busyWith !== undefined || slot.sent >= this.#maxCalls) continue;
-      if (!best || slot.calls.size < best.calls.size) best = slot;
+      if (!this.#takes(slot, item)) continue;
+      if (!best || load(slot) < load(best)) best = slot;
     }
     return best;
   }
 
   /**
+   * Whether `slot` may take `item` now: it carries nothing, or it turns and
+   * the call may ride beside its calls; while it runs first parts, only if
+   * they and this one are known to fit in `BATCH_MS`.
+   */
+  #takes(slot: Slot, item: WorkItem): boolean {
+    if (slot.sent >= this.#maxCalls) return false;
+    // The first worker runs its first call as soon as it is ready; a later
+    // one takes calls once ready, so that calls start in their order.
+    if (!slot.started) return !slot.calls.size && this.#live.size === 1;
+    if (!slot.calls.size) return true;
+    const expected = slot.untoldMs + this.#expectMs(item.name);
+    if (slot.untold.size && expected >= BATCH_MS) return false;
+    return this.#turning(slot) && this.#mayRide(slot, item.name);
+  }
+
+  /**
+   * Whether a call of `name` may ride beside the calls of `slot`: its first
+   * part is short, and the functions differ only when each has had a call
+   * end, and none stranded others. A function whose first part is not known
+   * yet (only a cold call ran) may send one call at a time to ride beside
+   * its own calls only, to learn it.
+   */
+  #mayRide(slot: Slot, name: string): boolean {
+    if (!this.#rides(name)) {
+      const conduct = this.#conduct.get(name);
+      return !!conduct && !conduct.strands && !this.#long(name) &&
+        !slot.untold.size && slot.names.size === 1 && slot.names.has(name);
+    }
+    for (const other of slot.names.keys()) {
+      if (other !== name && !(this.#known(name) && this.#known(other))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether calls of `name` may ride: their first part is short, and they strand no one. */
+  #rides(name: string): boolean {
+    const conduct = this.#conduct.get(name);
+    if (!conduct || conduct.strands || conduct.firstMs >= SHORT_MS) {
+      return false;
+    }
+    return conduct.awaits || conduct.quickStreak >= QUICK_STREAK;
+  }
+
+  /** Whether `name` rides, and a call of it has ended. */
+  #known(name: string): boolean {
+    return this.#rides(name) && this.#conduct.get(name)!.ended;
+  }
+
+  /** Whether calls of `name` ride, do not await and are quick: they go as chunks. */
+  #quick(name: string): boolean {
+    return this.#rides(name) && !this.#conduct.get(name)!.awaits;
+  }
+
+  /** Whether the loop of `slot` turned within `BLOCKED_MS` (and this thread's own lateness). */
+  #turning(slot: Slot): boolean {
+    return this.#stillFor(slot) > 0;
+  }
+
+  /**
+   * How long before `slot`, if its loop does not turn, counts as blocked; 0
+   * or less if it does. A cold call (see `Reply`) pays for loading and
+   * compiling, as the worker's start did: it is given as long, up to 4
+   * times `BLOCKED_MS` (a child process's start is mostly its spawn).
+   */
+  #stillFor(slot: Slot): number {
+    const heard = Math.max(slot.link.lastBeat(), slot.sentAt);
+    const patience = slot.coldUntold
+      ? Math.min(Math.max(BLOCKED_MS, slot.startMs), 4 * BLOCKED_MS)
+      : BLOCKED_MS;
+    return patience + this.#lag - (this.#now - heard);
+  }
+
+  /**
    * Starts a worker when a running call has none: at once for the first;
-   * a second while the first loads if the call may block (see `mayBlock`),
-   * since nothing tells yet whether it does (if it does, two run from the
-   * start); then when every worker that could take the call has been
-   * blocked (see `BLOCKED_MS`), never while one is starting.
+   * a second while the first loads if the call may block (any function
+   * but an `async function`), since nothing tells yet whether it does; then
+   * when a call has no worker that may take it once free, never while one
+   * is starting. A busy worker that may take the call is waited for until
+   * it is found blocked, unless its first part is known to be long.
    */
   #adjustWorkerCount(): void {
     if (!this.#ready.length || this.#live.size >= this.#maxWorkers) return;
-    const cold = !this.#anyStarted && this.#live.size === 1;
-    if (!this.#live.size || cold && mayBlock(this.#ready[0].fn)) {
-      this.#newWorker();
-      return this.#sendReady();
+    if (this.#live.size && this.#exports === undefined) return; // not sent yet
+    if ([...this.#live].some((slot) => !slot.started)) {
+      const cold = !this.#anyStarted && this.#live.size === 1;
+      if (cold && !(this.#ready[0].fn instanceof AsyncFunction)) {
+        this.#newWorker();
+      }
+      return;
     }
-    const slots = [...this.#live].filter((s) => s.sent < this.#maxCalls);
-    if (slots.some((slot) => !slot.started || slot.busyWith === undefined)) {
-      return; // starting, or free once the exports are known here
+    let wait = Infinity;
+    for (const item of this.#ready) {
+      const ms = this.#soonFree(item);
+      if (ms === undefined) return this.#newWorker();
+      wait = Math.min(wait, ms);
     }
-    const blocked = Math.max(BLOCKED_MS, ROUND_TRIPS * this.#awaitMs);
-    const busy = Math.min(...slots.map((s) => performance.now() - s.busySince));
-    if (busy < blocked) return this.#growLater(blocked - busy);
-    this.#newWorker();
-    this.#sendReady();
+    this.#growLater(wait);
+  }
+
+  /**
+   * How long until a busy worker that may take `item` once free would count
+   * as blocked, or undefined if no worker may: all are blocked, busy with a
+   * first part known to be long, or carry calls it may not ride beside.
+   */
+  #soonFree(item: WorkItem): number | undefined {
+    let soonest: number | undefined;
+    for (const slot of this.#live) {
+      if (!slot.untold.size || slot.sent >= this.#maxCalls) continue;
+      const still = this.#stillFor(slot);
+      if (still <= 0 || [...slot.untold].some((u) => this.#long(u.name))) {
+        continue;
+      }
+      const same = slot.names.size === 1 && slot.names.has(item.name);
+      if (!same && !this.#mayRide(slot, item.name)) continue;
+      soonest = Math.min(soonest ?? Infinity, still);
+    }
+    return soonest;
+  }
+
+  /** Whether the first part of a call of `name` is known to take long (not only a cold call's). */
+  #long(name: string): boolean {
+    const conduct = this.#conduct.get(name);
+    return !!conduct && conduct.firstMs >= SHORT_MS &&
+      conduct.firstMs < Infinity;
   }
 
   #growLater(ms: number): void {
     if (this.#growing !== undefined) return;
+    const due = performance.now() + ms;
     this.#growing = setTimeout(() => {
       this.#growing = undefined;
+      // Late here means late there too: count it before calling a worker blocked.
+      this.#lag = Math.max(performance.now() - due, 0.8 * this.#lag);
       this.#dispatch();
     }, ms);
   }
 
   /** Starts a worker; one that cannot (no permission to read its code, say) breaks the pool. */
   #newWorker(): void {
-    const slot = { calls: new Map(), busySince: 0, started: false, sent: 0 };
-    let link: WorkerLink;
+    const slot: Slot = {
+      calls: new Map(),
+      names: new Map(),
+      untold: new Set(),
+      sentAt: performance.now(),
+      born: performance.now(),
+      startMs: 0,
+      ran: new Set(),
+      coldUntold: 0,
+      untoldMs: 0,
+      started: false,
+      sent: 0,
+    } as Slot;
     try {
-      link = this.startWorker({
-        reply: (reply) => this.#reply(slot as Slot, reply),
-        died: (how) => this.#died(slot as Slot, how),
+      slot.link = this.startWorker({
+        message: (message) => this.#received(slot, message),
+        died: (how) => this.#died(slot, how),
       });
     } catch (exc) { // later, as a worker that dies: the submit under way returns
       const message = `cannot start a worker: ${(exc as Error).message}`;
@@ -404,122 +631,211 @@ export abstract class WorkerPool extends Executor {
       );
       return queueMicrotask(() => this.#breakPool(error));
     }
-    this.#addWorker(Object.assign(slot, { link }));
-  }
-
-  #addWorker(slot: Slot): void {
     this.#workersCreated += 1;
     this.#live.add(slot);
+    slot.link.keepAlive(true); // until it is ready, and while it carries calls
     const exit = slot.link.exited.then(() => void this.#exits.delete(exit));
     this.#exits.add(exit);
     try {
-      send(slot.link, this.#init);
+      slot.link.send({ init: this.#init });
     } catch (exc) { // initargs that cannot be cloned
       this.#breakPool(this.#initializerFailed(exc));
     }
   }
 
-  /** Sends `item` to `slot`, unless `fn` is not the module's own function. */
-  #post(slot: Slot, item: WorkItem): void {
-    const exported = this.#exports?.[item.name];
-    if (this.#exports && exported !== item.fn) {
-      return this.#fail(item, notExported(this.module, item.name, exported));
+  /** Sends `batch` to `slot`, but a call whose `fn` is not the module's own, or whose arguments cannot be cloned. */
+  #post(slot: Slot, batch: WorkItem[]): void {
+    const sent = new Map<number, WorkItem>();
+    for (const item of batch) {
+      const exported = this.#exports?.[item.name];
+      if (this.#exports && exported !== item.fn) {
+        this.#fail(item, notExported(this.module, item.name, exported));
+      } else sent.set(++this.#lastId, item);
     }
-    const id = ++this.#lastId;
+    const calls = [...sent].map(([id, { name, args }]) => ({ id, name, args }));
     try {
-      send(slot.link, { id, name: item.name, args: item.args });
-    } catch (exc) { // arguments that cannot be cloned
-      return this.#fail(item, exc);
+      if (calls.length) slot.link.send(calls);
+    } catch { // one of them cannot be cloned: each alone
+      for (const call of calls.splice(0)) {
+        try {
+          slot.link.send([call]);
+          calls.push(call);
+        } catch (exc) {
+          this.#fail(sent.get(call.id)!, exc);
+        }
+      }
     }
-    slot.calls.set(id, item);
-    slot.sent += 1;
-    slot.busyWith = id;
-    slot.busySince = performance.now();
-    if (slot.calls.size === 1) slot.link.keepAlive(true);
-    this.#carried += 1;
+    if (!calls.length) return;
+    if (!slot.calls.size) slot.link.keepAlive(true);
+    clearTimeout(slot.idle);
+    for (const { id } of calls) this.#carry(slot, id, sent.get(id)!);
+    slot.sent += calls.length;
+    slot.sentAt = performance.now();
     this.#peakRunning = Math.max(this.#peakRunning, this.#carried);
+  }
+
+  #carry(slot: Slot, id: number, item: WorkItem): void {
+    slot.calls.set(id, item);
+    slot.untold.add(item);
+    item.cold = !slot.ran.has(item.name);
+    if (item.cold) slot.coldUntold += 1;
+    slot.ran.add(item.name);
+    // An unknown first part counts as BATCH_MS: nothing is sent beside it.
+    item.expectMs = Math.min(this.#expectMs(item.name), BATCH_MS);
+    slot.untoldMs += item.expectMs;
+    slot.names.set(item.name, (slot.names.get(item.name) ?? 0) + 1);
+    this.#carried += 1;
+  }
+
+  /** Takes the call `id` off `slot`, and frees its place once its chunk is done. */
+  #drop(slot: Slot, id: number, item: WorkItem): void {
+    slot.calls.delete(id);
+    this.#told(slot, item);
+    const left = slot.names.get(item.name)! - 1;
+    if (left) slot.names.set(item.name, left);
+    else slot.names.delete(item.name);
+    this.#carried -= 1;
+    this.#free(item);
+  }
+
+  /** Marks the first part of `item` told; false if it was already. */
+  #told(slot: Slot, item: WorkItem): boolean {
+    if (!slot.untold.delete(item)) return false;
+    if (item.cold) slot.coldUntold -= 1;
+    slot.untoldMs = slot.untold.size ? slot.untoldMs - item.expectMs! : 0;
+    return true;
+  }
+
+  #free(item: WorkItem): void {
+    if (--item.place!.calls === 0) this.#running -= 1;
   }
 
   /** A running call that no worker carries fails with `exc`. */
   #fail(item: WorkItem, exc: unknown): void {
+    this.#free(item);
     item.future.setException(exc);
     queueMicrotask(() => this.#dispatch());
   }
 
-  /** Loads the module here, to tell its functions from others of their names and to rebuild errors. */
+  /**
+   * Loads the module here, to tell its functions from others of their
+   * names and to rebuild errors. The program's own module may finish
+   * loading only once these calls are done (its top-level `await` waits on
+   * them): the pool goes on without its exports until it does.
+   */
   #loadExports(): void {
-    this.#loading ??= import(this.module).then(
+    if (this.#loading) return;
+    this.#loading = import(this.module).then(
       (exports) => void (this.#exports = exports),
-      () => void (this.#exports = null), // the workers report why
+      () => void (this.#exports ??= null), // the workers report why
     ).then(() => this.#dispatch());
+    if (this.#ownModule()) this.#exports = null;
   }
 
-  #reply(slot: Slot, reply: Reply): void {
-    if ("init" in reply) return this.#started(slot, reply);
-    const item = slot.calls.get(reply.id);
-    if (!item) return;
-    if (reply.id === slot.busyWith) this.#learn(slot, item, "awaits" in reply);
-    if ("awaits" in reply) {
-      this.#awaiting.add(item.name);
-      return this.#dispatch();
+  /** Whether the pool runs the program's own module, as a script that submits its own functions does. */
+  #ownModule(): boolean {
+    return this.module === Deno.mainModule;
+  }
+
+  #received(slot: Slot, message: Exclude<FromWorker, { beat: number }>): void {
+    if (Array.isArray(message)) return this.#replies(slot, message);
+    if ("strands" in message) {
+      for (const name of message.strands) this.#learn(name).strands = true;
+      return;
     }
-    slot.calls.delete(reply.id);
-    this.#carried -= 1;
-    if (!slot.calls.size) this.#idleAgain(slot);
-    this.#dispatch();
-    if ("value" in reply) item.future.setResult(reply.value);
-    else {
-      void this.#rebuild(reply.error).then((e) => item.future.setException(e));
-    }
-  }
-
-  /** The worker is free again: the call last sent awaits, or returned. */
-  #learn(slot: Slot, item: WorkItem, awaits: boolean): void {
-    slot.busyWith = undefined;
-    if (!awaits) return void this.#awaiting.delete(item.name);
-    const ms = performance.now() - slot.busySince;
-    this.#awaitMs = this.#awaitMs ? 0.8 * this.#awaitMs + 0.2 * ms : ms;
-  }
-
-  /** The worker has loaded its module and run the initializer, or the initializer threw. */
-  #started(slot: Slot, reply: Outcome): void {
-    if ("error" in reply) {
-      return void this.#rebuild(reply.error).then((exc) =>
+    if (!message.started) {
+      return void this.#rebuild(message.error).then((exc) =>
         this.#breakPool(this.#initializerFailed(exc))
       );
     }
     this.#anyStarted = slot.started = true;
-    slot.busySince = performance.now(); // its first call runs from now
+    slot.sentAt = performance.now(); // its first call runs from now
+    slot.startMs = slot.sentAt - slot.born;
     this.#dispatch();
+    if (!slot.calls.size && this.#live.has(slot)) this.#idleAgain(slot);
   }
 
-  /** A worker that carries no call lets the program end, or stops if it has run its most calls. */
+  /** Learns from each reply, frees the places of the calls that ended, dispatches, then settles their futures. */
+  #replies(slot: Slot, replies: Reply[]): void {
+    const ended: [WorkItem, Reply][] = [];
+    for (const reply of replies) {
+      const item = slot.calls.get(reply.id);
+      if (!item) continue;
+      const conduct = this.#learn(item.name);
+      if (this.#told(slot, item)) {
+        // A cold call's long first part may be loading and compiling only.
+        const { ms = Infinity, cold } = reply;
+        if (!cold || ms < SHORT_MS) conduct.firstMs = ms;
+        conduct.awaits = "awaits" in reply;
+        conduct.quickStreak = ms < QUICK_MS ? conduct.quickStreak + 1 : 0;
+      }
+      if ("awaits" in reply) continue;
+      conduct.ended = true;
+      this.#drop(slot, reply.id, item);
+      ended.push([item, reply]);
+    }
+    if (!slot.calls.size) this.#idleAgain(slot);
+    this.#dispatch();
+    for (const [{ future }, reply] of ended) {
+      if ("value" in reply) future.setResult(reply.value);
+      else if ("error" in reply) {
+        void this.#rebuild(reply.error).then((e) => future.setException(e));
+      }
+    }
+  }
+
+  /** What the pool knows of the calls of `name`, made empty the first time. */
+  #learn(name: string): Conduct {
+    let conduct = this.#conduct.get(name);
+    if (!conduct) {
+      conduct = {
+        firstMs: Infinity,
+        awaits: false,
+        quickStreak: 0,
+        ended: false,
+        strands: false,
+      };
+      this.#conduct.set(name, conduct);
+    }
+    return conduct;
+  }
+
+  /** A worker that carries no call lets the program end: it stops if it has run its most calls, or after `idleMs`. */
   #idleAgain(slot: Slot): void {
     slot.link.keepAlive(false);
-    if (slot.sent >= this.#maxCalls) this.#stop(slot);
+    if (slot.sent >= this.#maxCalls) return this.#stop(slot);
+    if (this.idleMs === undefined) return;
+    slot.idle = setTimeout(() => {
+      if (!slot.calls.size && this.#live.has(slot)) this.#stop(slot);
+    }, this.idleMs);
   }
 
   #stop(slot: Slot): void {
+    clearTimeout(slot.idle);
     this.#live.delete(slot);
     slot.link.stop();
   }
 
-  /** A worker ended unasked: its calls fail; the pool breaks if deaths do, or no worker ever answered (the next would fail alike). */
+  /**
+   * A worker ended unasked: its calls fail, with an error that names the
+   * call it ran, if any, and the calls riding beside it; the pool breaks if
+   * deaths do, or if no worker ever answered (the next would fail alike).
+   */
   #died(slot: Slot, how: string): void {
     if (!this.#live.delete(slot)) return; // stopped or killed by the pool
+    clearTimeout(slot.idle);
     slot.link.kill();
-    const carried = [...slot.calls.values()];
-    const names = carried.map((item) => `${item.name}()`).join(", ");
-    const during = names ? ` while it ran ${names}` : "";
+    const carried = [...slot.calls];
+    const message = how + whileCarrying(slot);
     if (this.deathBreaksPool || !this.#anyStarted) {
-      this.#ready.unshift(...carried); // for #breakPool to fail
+      this.#ready.unshift(...slot.calls.values()); // for #breakPool to fail
       return this.#breakPool(
-        this.brokenError(`${how}${during}; the pool is not usable anymore`),
+        this.brokenError(`${message}; the pool is not usable anymore`),
       );
     }
-    this.#carried -= carried.length;
-    for (const { future } of carried) {
-      future.setException(this.brokenError(`${how}${during}`));
+    for (const [id, item] of carried) {
+      this.#drop(slot, id, item);
+      item.future.setException(this.brokenError(message));
     }
     this.#dispatch();
   }
@@ -538,31 +854,45 @@ export abstract class WorkerPool extends Executor {
     this.#broken ??= error;
     clearTimeout(this.#growing);
     const carried = [...this.#live].flatMap((slot) => [...slot.calls.values()]);
-    const waiting = [...this.#ready.splice(0), ...this.#queue.splice(0)];
+    const waiting = [...this.#ready.splice(0), ...this.#queue.drain()];
     for (const item of [...carried, ...waiting]) {
       item.future.setException(this.#broken);
     }
-    for (const slot of this.#live) slot.link.kill(signal);
+    for (const slot of this.#live) {
+      clearTimeout(slot.idle);
+      slot.link.kill(signal);
+    }
     this.#live.clear();
     this.#carried = 0;
+    this.#running = 0;
   }
 
-  /** The error of a call, of its class again: the module's export, or one of `errorClasses`. */
+  /** The error of a call, of its class again: the module's export, one of `errorClasses`, or the core's own. */
   async #rebuild(fields: ErrorFields): Promise<Error> {
     this.#loadExports();
-    await this.#loading;
-    return rebuildError(fields, { ...this.#exports, ...this.#errorClasses });
+    if (!this.#ownModule()) await this.#loading;
+    const classes = { SystemExit, ...this.#exports, ...this.#errorClasses };
+    return rebuildError(fields, classes);
   }
 }
 
 /**
- * Sends `call` over `link`, after a trial clone of its arguments: what
- * cannot cross fails as a `DataCloneError` in either pool (a child's channel
- * would send it as garbage).
+ * How a worker's death names what it carried: the call whose code it ran
+ * (one whose first part it had not told), and the calls riding beside it.
  */
-function send(link: WorkerLink, call: Call): void {
-  structuredClone(call.args);
-  link.send(call);
+function whileCarrying(slot: Slot): string {
+  const [ran] = slot.untold;
+  const riders = [...slot.calls.values()].filter((item) => item !== ran);
+  const counts = Map.groupBy(riders, (item) => item.name);
+  const names = [...counts].map(([name, items]) =>
+    items.length > 1 ? `${name}() ×${items.length}` : `${name}()`
+  ).join(", ");
+  const calls = riders.length === 1 ? "1 call" : `${riders.length} calls`;
+  if (ran) {
+    return ` while it ran ${ran.name}()` +
+      (riders.length ? `, with ${calls} riding beside it: ${names}` : "");
+  }
+  return riders.length ? ` while ${calls} rode on it, awaiting: ${names}` : "";
 }
 
 /** The name a worker finds `fn` by among its module's exports. */

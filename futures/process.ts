@@ -10,8 +10,9 @@
  * @module
  */
 import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { BrokenExecutor } from "./base.ts";
-import type { Call, Reply } from "./call.ts";
+import type { FromWorker, ToWorker } from "./call.ts";
 import {
   type PoolOptions,
   type WorkerEvents,
@@ -19,7 +20,7 @@ import {
   WorkerPool,
 } from "./pool.ts";
 
-const CHILD_PATH = new URL("./process_child.ts", import.meta.url).pathname;
+const CHILD_URL = new URL("./process_child.ts", import.meta.url).href;
 /** The permissions a child may be given, when the parent has them whole. */
 const PERMISSIONS = [
   "read",
@@ -69,6 +70,8 @@ export interface ProcessPoolOptions extends PoolOptions {
 export class ProcessPoolExecutor extends WorkerPool {
   /** A child that dies breaks the pool, as in Python. */
   protected readonly deathBreaksPool = true;
+  /** None: an idle child does not keep the program alive. */
+  protected readonly idleMs: number | undefined = undefined;
   /** `node:child_process`'s, loaded by the constructor: Workers and children that import this module need not. */
   readonly #spawn: Promise<typeof import("node:child_process").spawn>;
 
@@ -122,19 +125,22 @@ export class ProcessPoolExecutor extends WorkerPool {
   }
 
   /**
-   * A `deno run` of `process_child.ts`, with the calls sent before it
+   * A `deno run` of `process_child.ts`, with the messages sent before it
    * started kept for it.
    *
    * @ignore
    */
-  protected startWorker({ reply, died }: WorkerEvents): WorkerLink {
+  protected startWorker({ message, died }: WorkerEvents): WorkerLink {
     const exited = Promise.withResolvers<void>();
-    const waiting: Call[] = [];
+    const waiting: ToWorker[] = [];
     let child: ChildProcess | undefined;
     let alive = false;
-    const send = (call: Call) => {
-      if (child?.pid !== undefined) child.send(call);
-      else waiting.push(call); // until it has started, or failed to
+    let lastBeat = -Infinity;
+    const send = (data: ToWorker) => {
+      // The channel sends what it cannot clone as garbage: try first.
+      structuredClone(data);
+      if (child?.pid !== undefined) child.send(data);
+      else waiting.push(data); // until it has started, or failed to
     };
     let stopped = false;
     void this.#spawn.then((spawn) => {
@@ -152,9 +158,12 @@ export class ProcessPoolExecutor extends WorkerPool {
         );
         exited.resolve();
       });
-      child.on("message", (data: Reply) => reply(data));
+      child.on("message", (data: FromWorker) => {
+        if ("beat" in data) lastBeat = data.beat - performance.timeOrigin;
+        else message(data);
+      });
       if (child.pid === undefined) return;
-      for (const call of waiting.splice(0)) child.send(call);
+      for (const data of waiting.splice(0)) child.send(data);
       setRef(child, alive);
     });
     const end = (how: (child: ChildProcess) => void) => {
@@ -165,6 +174,7 @@ export class ProcessPoolExecutor extends WorkerPool {
     };
     return {
       send,
+      lastBeat: () => lastBeat,
       keepAlive: (on) => {
         alive = on;
         if (child?.pid !== undefined && !stopped) setRef(child, on);
@@ -184,18 +194,27 @@ export class ProcessPoolExecutor extends WorkerPool {
   }
 }
 
-/** Spawns a child that serves `module`, with this process's permissions. */
+/** The children alive, which end when this process does (see `spawnChild`). */
+const children = new Set<ChildProcess>();
+
+/**
+ * Spawns a child that serves `module`, with this process's permissions. A
+ * child ends when its parent does: on its own when its channel closes, and
+ * at the parent's `Deno.exit` or end by a SIGTERM, for a child whose call
+ * never lets it see its channel close (a call that loops forever).
+ */
 function spawnChild(
   spawn: typeof import("node:child_process").spawn,
   module: string,
 ): ChildProcess {
-  return spawn(
+  if (!children.size) addEventListener("unload", endChildren);
+  const child = spawn(
     Deno.execPath(),
     [
       "run",
       "--no-prompt",
       ...permissionFlags([module, import.meta.url]),
-      CHILD_PATH,
+      CHILD_URL,
       module,
     ],
     {
@@ -203,23 +222,42 @@ function spawnChild(
       serialization: "advanced",
     },
   );
+  children.add(child);
+  child.once("exit", () => {
+    children.delete(child);
+    if (!children.size) removeEventListener("unload", endChildren);
+  });
+  return child;
+}
+
+function endChildren(): void {
+  for (const child of children) child.kill("SIGTERM");
 }
 
 /**
- * `--allow-*` for each permission this process has whole, and no other; and
+ * `--allow-*` for each permission this process has whole, and no other;
  * when it may read only some paths, the widest readable folders above
  * `modules`, for the child to load its code: a module in a subfolder
- * (`crypto/`) imports from the folders above it.
+ * (`crypto/`) imports from the folders above it; and when it may import
+ * from some hosts only, those of `modules` that it may import from.
  */
 function permissionFlags(modules: string[]): string[] {
   const flags = PERMISSIONS.filter((name) => granted({ name }))
     .map((name) => `--allow-${name}`);
-  if (flags.includes("--allow-read")) return flags;
-  const folders = modules.map((module) => new URL(".", module))
-    .filter((folder) => folder.protocol === "file:")
-    .filter((folder) => granted({ name: "read", path: folder }))
-    .map(widestReadable);
-  if (folders.length) flags.push(`--allow-read=${folders.join(",")}`);
+  const urls = modules.map((module) => new URL(module));
+  if (!flags.includes("--allow-read")) {
+    const folders = urls.filter((url) => url.protocol === "file:")
+      .map((url) => new URL(".", url))
+      .filter((folder) => granted({ name: "read", path: folder }))
+      .map(widestReadable);
+    if (folders.length) flags.push(`--allow-read=${folders.join(",")}`);
+  }
+  if (!flags.includes("--allow-import")) {
+    const hosts = urls.filter((url) => /^https?:$/.test(url.protocol))
+      .map((url) => url.host)
+      .filter((host) => granted({ name: "import", host }));
+    if (hosts.length) flags.push(`--allow-import=${[...new Set(hosts)]}`);
+  }
   return flags;
 }
 
@@ -233,7 +271,7 @@ function widestReadable(folder: URL): string {
   while (up.href !== folder.href && granted({ name: "read", path: up })) {
     [folder, up] = [up, new URL("../", up)];
   }
-  return decodeURIComponent(folder.pathname);
+  return fileURLToPath(folder);
 }
 
 /** Whether `child` (and its IPC channel) keeps this process alive. */

@@ -1,29 +1,31 @@
 /**
- * `ThreadPoolExecutor` on Workers (`concurrent/futures/thread.py`): how a
- * Worker starts, is sent a call, and stops; the rest is the core's
+ * `ThreadPoolExecutor` on Web Workers (`concurrent/futures/thread.py`): how
+ * a Worker starts, is sent calls, and stops; the rest is the core's
  * (`pool.ts`). A Worker stands in for the interpreter that Python's threads
  * share: it carries many calls, and one that awaits lets another run, as a
  * thread waiting on I/O releases the GIL. Unlike CPython's threads, Workers
- * run JavaScript in parallel; unlike them too, each costs tens of
- * milliseconds of this thread's time to create and about 8 MiB to keep.
+ * run JavaScript in parallel; unlike them too, each costs this thread about
+ * 15 ms to create and about 8 MiB to keep.
  *
- * The Workers are `node:worker_threads`' because those can be unreferenced:
- * an idle pool does not keep the program alive, as Python joins its idle
- * threads at exit (a Web Worker always keeps its parent alive).
+ * A Web Worker keeps its program alive as long as it exists (deno#14318),
+ * where Python joins its idle threads at exit: so the pool ends a Worker
+ * that has carried no call for `IDLE_MS`, and starts another when calls
+ * come again.
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
 import { BrokenExecutor } from "./base.ts";
-import type { Reply } from "./call.ts";
 import {
   type PoolOptions,
   type WorkerEvents,
   type WorkerLink,
   WorkerPool,
 } from "./pool.ts";
+import type { Watch } from "./thread_worker.ts";
 
 const WORKER_URL = new URL("./thread_worker.ts", import.meta.url);
+/** How long a Worker that carries no call lives on. */
+const IDLE_MS = 500;
 
 /**
  * A Worker of the pool died: the calls it carried fail with this error;
@@ -83,28 +85,44 @@ export class ThreadPoolExecutor extends WorkerPool {
     );
   }
 
+  /** How long a Worker that carries no call lives on: a Web Worker keeps the program alive. */
+  protected readonly idleMs: number | undefined = IDLE_MS;
+
   /**
-   * A Worker that serves the module's calls.
+   * A Web Worker that serves the module's calls, named after it, with the
+   * memory it stamps the turns of its loop in.
    *
    * @ignore
    */
-  protected startWorker({ reply, died }: WorkerEvents): WorkerLink {
-    const worker = new Worker(WORKER_URL, { workerData: this.module });
-    const exited = Promise.withResolvers<void>();
-    worker.on("message", (data: Reply) => reply(data));
-    // It could not start, or a stray error escaped a call.
-    worker.on("error", (exc) => died(`a Worker died: ${exc.message}`));
-    worker.on("exit", (code) => {
-      died(`a Worker exited (exit status ${code})`);
-      exited.resolve();
+  protected startWorker({ message, died }: WorkerEvents): WorkerLink {
+    const worker = new Worker(WORKER_URL, {
+      type: "module",
+      name: this.module,
     });
+    const watch: Watch = {
+      stamps: new Int32Array(new SharedArrayBuffer(4)),
+      epoch: Math.floor(performance.timeOrigin),
+    };
+    worker.postMessage(watch);
+    const exited = Promise.withResolvers<void>();
+    worker.onmessage = ({ data }) => message(data);
+    // It could not load its code, or an error escaped the guards of serve.ts.
+    worker.onerror = (event) => {
+      event.preventDefault();
+      died(`a Worker died: ${event.message}`);
+    };
     const end = () => {
-      void worker.terminate();
+      worker.terminate();
       exited.resolve();
     };
     return {
-      send: (call) => worker.postMessage(call),
-      keepAlive: (on) => on ? worker.ref() : worker.unref(),
+      send: (message) => worker.postMessage(message),
+      lastBeat: () => {
+        const stamp = Atomics.load(watch.stamps, 0);
+        if (!stamp) return -Infinity;
+        return watch.epoch + stamp - performance.timeOrigin;
+      },
+      keepAlive: () => {}, // see IDLE_MS
       stop: end,
       kill: end,
       exited: exited.promise,

@@ -1,15 +1,44 @@
 /**
- * The body of every `ThreadPoolExecutor` Worker: it serves the calls of the
- * module named in its `workerData` (see `serveCalls`), posting back each
- * reply.
+ * The body of every `ThreadPoolExecutor` Web Worker: it serves the calls of
+ * the module that its name is the URL of (see `serveCalls`), posting back
+ * the replies, and stamps each turn of its event loop in the shared memory
+ * that the pool sends first (a `Watch`).
  *
  * @module
  */
-import { parentPort, workerData } from "node:worker_threads";
-import { serveCalls } from "./call.ts";
+import type { ToWorker } from "./call.ts";
+import { serveCalls } from "./serve.ts";
 
-if (import.meta.main && parentPort) {
-  const port = parentPort;
-  const serve = serveCalls(workerData, (reply) => port.postMessage(reply));
-  port.on("message", serve);
+/**
+ * Where a Worker stamps the turns of its loop: `stamps[0]`, the
+ * milliseconds from `epoch` (on the clock of `performance.timeOrigin +
+ * performance.now()`), which the pool reads without a message.
+ */
+export interface Watch {
+  /** One `Int32` on a `SharedArrayBuffer`. */
+  stamps: Int32Array;
+  /** Where the stamps count from. */
+  epoch: number;
+}
+
+/** What a Worker's global scope has that a window's lacks. */
+interface WorkerScope {
+  name: string;
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+if (import.meta.main) {
+  const scope = globalThis as unknown as WorkerScope;
+  let watch: Watch | undefined;
+  const serve = serveCalls(scope.name, {
+    send: (message) => scope.postMessage(message),
+    beat: (now) => {
+      if (watch) Atomics.store(watch.stamps, 0, Math.round(now - watch.epoch));
+    },
+  });
+  scope.onmessage = ({ data }: MessageEvent<Watch | ToWorker>) => {
+    if ("stamps" in data) watch = data;
+    else serve(data);
+  };
 }

@@ -18,7 +18,15 @@ import {
   ShutdownError,
   ThreadPoolExecutor,
 } from "../futures.ts";
-import { crash, exitNow, identity, pid, sleep } from "./fixtures/tasks.ts";
+import {
+  exitNow,
+  identity,
+  pid,
+  sleep,
+  sleepOrDie,
+  throwLater,
+} from "./fixtures/tasks.ts";
+import { SystemExit } from "../futures/call.ts";
 import { alive, delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
 import { denoCommand, runSource } from "../testing/harness.ts";
 
@@ -59,18 +67,37 @@ Deno.test("a child killed in the middle of a call: BrokenProcessPool, no hang", 
   await executor.shutdown();
 });
 
-Deno.test("Deno.exit or an uncaught error in a call breaks the pool", async () => {
-  for (
-    const submit of [
-      (executor: ProcessPoolExecutor) => executor.submit(exitNow, 3),
-      (executor: ProcessPoolExecutor) => executor.submit(crash, 10),
-    ]
-  ) {
-    await using executor = new ProcessPoolExecutor(1, TASKS);
-    const exc = await errorOf(submit(executor));
+Deno.test("Deno.exit in a call fails that call with SystemExit; a stray error is printed; the child goes on", async () => {
+  await using executor = new ProcessPoolExecutor(1, TASKS);
+  const childPid = await executor.submit(pid).result();
+  const exc = await errorOf(executor.submit(exitNow, 3));
+  assert.ok(exc instanceof SystemExit, String(exc));
+  assert.equal(exc.code, 3);
+  assert.match(
+    exc.message,
+    /Deno\.exit\(3\) was called in a call of exitNow\(\)/,
+  );
+  assert.equal(await executor.submit(throwLater, "late").result(), "returned");
+  await delay(100); // the timer throws
+  assert.equal(await executor.submit(pid).result(), childPid);
+});
+
+Deno.test("a child that really dies: its calls fail with BrokenProcessPool, which names the call it ran and those riding beside it", async () => {
+  const executor = new ProcessPoolExecutor(6, TASKS);
+  const riding = [1, 2, 3, 4].map(() =>
+    executor.submit(sleepOrDie, 60_000, false)
+  );
+  while (executor.peakRunning < 4) await delay(10); // one child carries them
+  const dying = executor.submit(sleepOrDie, 0, true);
+  for (const future of [dying, ...riding]) {
+    const exc = await errorOf(future);
     assert.ok(exc instanceof BrokenProcessPool, String(exc));
-    assert.match(exc.message, /exit status [13]/);
+    assert.match(
+      exc.message,
+      /died \(SIGKILL\) while it ran sleepOrDie\(\), with 4 calls riding beside it: sleepOrDie\(\) ×4/,
+    );
   }
+  await executor.shutdown();
 });
 
 Deno.test("maxTasksPerChild: a child runs that many calls, then another takes its place", async () => {

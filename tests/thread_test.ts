@@ -147,19 +147,15 @@ console.log(JSON.stringify({ mapped, completed }));
   }
 });
 
-// A task may leave a timer behind whose uncaught error kills its Worker after
-// it replied: the pool must drop that Worker, not post the next task to it.
-Deno.test({
-  name: "a Worker that dies while idle is replaced",
-  async fn() {
-    await using executor = new ThreadPoolExecutor(1, TASKS);
-    assert.equal(
-      await executor.submit(throwLater, "late").result(),
-      "returned",
-    );
-    await delay(200); // the uncaught error kills the Worker, now idle
-    assert.equal(await executor.submit(sleep, 1, "ok").result(), "ok");
-  },
+Deno.test("a stray error from a timer, after its call returned, is printed; the Worker goes on with the next call", async () => {
+  await using executor = new ThreadPoolExecutor(1, TASKS);
+  const worker = await executor.submit(threadId).result();
+  assert.equal(
+    await executor.submit(throwLater, "late").result(),
+    "returned",
+  );
+  await delay(100); // the timer throws, in the Worker, now idle
+  assert.equal(await executor.submit(threadId).result(), worker);
 });
 
 Deno.test("Workers that cannot start break the pool: BrokenThreadPool, once", async () => {
