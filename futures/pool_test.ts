@@ -1,22 +1,44 @@
 /**
  * Workers carry many calls (`pool.ts`), over both pools: calls that await
  * share a worker, a call that blocks keeps one to itself, `maxWorkers`
- * bounds the calls at once as a server counts them, a worker that dies
- * fails every call it carried, and `submit` runs only the module's own
- * functions. Counts and order are asserted, never times.
+ * bounds the calls at once as a server counts them, and `submit` runs only
+ * the module's own functions. Then the programs of
+ * `testing/futures_programs.ts`, each in a process of its own: no call is
+ * stranded behind a worker that a call blocks after awaiting, one call's
+ * stray error or exit is that call's, big buffers cross whole, many small
+ * calls come back in order. Counts, order and outcomes are asserted, never
+ * times; a program whose calls are stranded never ends, and the test's
+ * guard fails it.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  block,
-  crash,
-  fetchText,
-  identity,
-  sleep,
-} from "../tests/fixtures/tasks.ts";
+import { block, fetchText, identity, sleep } from "../tests/fixtures/tasks.ts";
 import { errorOf, POOLS, TASKS } from "../tests/fixtures/pools.ts";
-import { denoCommand } from "../testing/process.ts";
+import { decode, denoCommand } from "../testing/process.ts";
+import type { Result } from "../testing/futures_programs.ts";
+
+const PROGRAMS = new URL("../testing/futures_programs.ts", import.meta.url);
+
+/**
+ * Runs a program of `testing/futures_programs.ts` on Workers, or with
+ * `--processes`, and returns the JSON line it printed and its standard
+ * error; a program that has not ended in 2 minutes has stranded calls.
+ */
+async function runProgram(
+  name: string,
+  processes: boolean,
+): Promise<{ result: Result; stderr: string }> {
+  const args = ["run", PROGRAMS.href, name];
+  if (processes) args.push("--processes");
+  const out = await denoCommand(args, {
+    permissions: ["-A"],
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const stderr = decode(out.stderr);
+  assert.equal(out.code, 0, `${name}: ${stderr}`);
+  return { result: JSON.parse(decode(out.stdout)), stderr };
+}
 
 /** A loopback server that holds each response `ms` and counts the requests it holds at once. */
 function countingServer(ms: number) {
@@ -38,7 +60,7 @@ function countingServer(ms: number) {
   };
 }
 
-for (const { name, make, Broken } of POOLS) {
+for (const { name, make } of POOLS) {
   Deno.test(`${name}: calls of an async function share one worker from the start, and the server holds them all at once`, async () => {
     await using server = countingServer(400);
     await using executor = make(8);
@@ -68,7 +90,8 @@ for (const { name, make, Broken } of POOLS) {
 
   Deno.test(`${name}: a call that blocks keeps its worker to itself`, async () => {
     await using executor = make(3);
-    const futures = [1, 2, 3].map(() => executor.submit(block, 600));
+    // Blocked longer than a worker takes to be found blocked and replaced.
+    const futures = [1, 2, 3].map(() => executor.submit(block, 2000));
     const ids = new Set(await Promise.all(futures.map((f) => f.result())));
     assert.equal(ids.size, 3);
     assert.equal(executor.workersCreated, 3);
@@ -107,24 +130,6 @@ for (const { name, make, Broken } of POOLS) {
     assert.equal(executor.peakRunning, 4);
   });
 
-  Deno.test(`${name}: a worker that dies fails every call it carried`, async () => {
-    const executor = make(5);
-    assert.equal(await executor.submit(identity, 0).result(), 0); // one worker is up
-    const carried = [1, 2, 3, 4].map(() => executor.submit(sleep, 10_000));
-    carried.push(executor.submit(crash, 300));
-    for (const future of carried) {
-      const exc = await errorOf(future);
-      assert.ok(exc instanceof Broken, `${exc}`);
-      assert.match(exc.message, /while it ran sleep\(\), sleep\(\)/);
-    }
-    if (name === "ThreadPoolExecutor") { // a Worker's death breaks nothing else
-      assert.equal(await executor.submit(identity, "next").result(), "next");
-    } else {
-      assert.throws(() => executor.submit(identity, 1), Broken);
-    }
-    await executor.shutdown();
-  });
-
   Deno.test(`${name}: submit runs only the module's own function, not another of its name`, async () => {
     await using executor = make(1);
     const sleep = (ms: number) => ms * 2; // not tasks.ts's sleep
@@ -153,4 +158,71 @@ Deno.test("a program that never shuts its ThreadPoolExecutor down ends once the 
   }).output();
   assert.equal(new TextDecoder().decode(stdout).trim(), "result");
   assert.equal(code, 0);
+});
+
+for (
+  const [pool, processes] of [["Workers", false], ["processes", true]] as const
+) {
+  Deno.test(`on ${pool}: a call that blocks its worker after awaiting strands none of the 20 calls beside it`, async () => {
+    const { result } = await runProgram("strand", processes);
+    assert.equal((result.ends as number[]).length, 20);
+    assert.equal(result.napsBesideLong, 0); // none ran on its worker while it ran
+  });
+
+  Deno.test(`on ${pool}: a call that loops forever after awaiting strands none of the 11 calls beside it`, async () => {
+    const { result } = await runProgram("spin", processes);
+    assert.equal(result.ended, 11);
+  });
+
+  for (
+    const [program, fn, what] of [
+      ["stray-timer", "strayTimer", /thrown from a timer/],
+      ["stray-rejection", "strayRejection", /a rejection nothing handles/],
+    ] as const
+  ) {
+    Deno.test(`on ${pool}: ${program}: printed with its call, and the 31 calls beside it succeed`, async () => {
+      const { result, stderr } = await runProgram(program, processes);
+      assert.deepEqual(result, { ok: 31, outcome: "returned", after: "after" });
+      const where = `Exception in a worker of the pool, in a call of ${fn}()`;
+      assert.ok(stderr.includes(where), stderr);
+      assert.match(stderr, what);
+    });
+  }
+
+  Deno.test(`on ${pool}: Deno.exit() in a call fails that call with SystemExit; the 31 beside it succeed, the pool goes on`, async () => {
+    const { result } = await runProgram("stray-exit", processes);
+    assert.equal(result.ok, 31);
+    assert.equal(result.after, "after");
+    assert.match(
+      result.outcome as string,
+      /^SystemExit: Deno\.exit\(3\) was called in a call of strayExit\(\)/,
+    );
+  });
+
+  Deno.test(`on ${pool}: a call that computes before its first await keeps its worker: plain calls run elsewhere`, async () => {
+    const { result } = await runProgram("first-part", processes);
+    assert.equal(result.besideFirst, 0);
+  });
+
+  Deno.test(`on ${pool}: calls that compute after awaiting all end`, async () => {
+    const { result } = await runProgram("compute-after-await", processes);
+    assert.ok((result.workers as number) >= 1);
+  });
+
+  Deno.test(`on ${pool}: 10,000 small calls, and map over 10,000 items, in order`, async () => {
+    for (const program of ["trivial", "map"]) {
+      const { result } = await runProgram(program, processes);
+      assert.equal(result.inOrder, true, program);
+    }
+  });
+
+  Deno.test(`on ${pool}: 10,000 calls that await, never more than maxWorkers at once`, async () => {
+    const { result } = await runProgram("await10", processes);
+    assert.equal(result.peak, 100);
+  });
+}
+
+Deno.test("on Workers: Uint8Array arguments of 1, 10, 50 MB, and 8 of 50 MB at once, cross whole", async () => {
+  const { result } = await runProgram("buffers", false);
+  assert.equal(result.intact, true);
 });
