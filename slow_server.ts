@@ -16,7 +16,7 @@
  * @module
  */
 
-import { unzipSync } from "fflate";
+import { unzipSync } from "npm:fflate@0.8.3";
 import { argumentParser, int, UsageError } from "./lib/cli.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { unzipSync } from "fflate";
+import { unzipSync } from "npm:fflate@0.8.3";
 import type { ServerOptions } from "../slow_server.ts";
 import {
   listDir,
