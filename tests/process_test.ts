@@ -20,7 +20,7 @@ import {
 } from "../futures.ts";
 import { crash, exitNow, identity, pid, sleep } from "./fixtures/tasks.ts";
 import { alive, delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
-import { denoCommand, runSource } from "../testing/harness.ts";
+import { denoCommand, repoPath, runSource } from "../testing/harness.ts";
 
 Deno.test("submit runs in another process; map yields in submission order", async () => {
   await using executor = new ProcessPoolExecutor(2, TASKS);
@@ -253,7 +253,7 @@ const exc = await executor.submit(writeText, "x.txt", "x").exception();
 console.log(exc instanceof Deno.errors.NotCapable);
 `,
     [
-      `--allow-read=${new URL("..", import.meta.url).pathname}`,
+      `--allow-read=${repoPath("")}`,
       "--allow-run",
       "--allow-env",
     ],
