@@ -8,21 +8,18 @@
  * @example A clone served, and a file of it read back by its URL
  * ```ts
  * import assert from "node:assert/strict";
- * import { cloneRepo, serveRaw } from "./raw_host.ts";
+ * import { servedClone } from "./raw_host.ts";
  *
- * const dir = await Deno.makeTempDir();
- * await cloneRepo(dir);
- * await using host = await serveRaw(dir);
- * const response = await fetch(new URL("flags2_common.ts", host.url));
+ * await using clone = await servedClone();
+ * const response = await fetch(new URL("flags2_common.ts", clone.host.url));
  * assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
  * assert.match(await response.text(), /^export async function main\(/m);
- * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
  */
 
-import { repoPath } from "./files.ts";
+import { repoPath, tempDir } from "./files.ts";
 import { decode } from "./process.ts";
 
 /** Where a raw-file host would put a branch of the repository. */
@@ -122,4 +119,40 @@ export function serveRaw(root: string): Promise<RawHost> {
       },
     }, handler);
   });
+}
+
+/** A clone of the repository, and a raw-file host that serves it. */
+export interface ServedClone extends AsyncDisposable {
+  /** The clone's folder. */
+  readonly dir: string;
+  /** The host; `host.url` is the base URL of the scripts. */
+  readonly host: RawHost;
+  /** `--reload` of every module of the clone, as served. */
+  readonly reload: string;
+}
+
+/**
+ * Clones the repository into a temporary folder and serves it as raw files.
+ *
+ * @param folder the clone's path in the temporary folder
+ * @returns the clone and its host; `await using` it
+ */
+export async function servedClone(
+  folder = "flags2-deno",
+): Promise<ServedClone> {
+  const dir = await tempDir({ prefix: "flags2_clone_" });
+  const path = `${dir.path}/${folder}`;
+  await Deno.mkdir(path, { recursive: true });
+  const files = await cloneRepo(path);
+  const host = await serveRaw(path);
+  const modules = files.filter((file) => file.endsWith(".ts"));
+  return {
+    dir: path,
+    host,
+    reload: `--reload=${modules.map((file) => host.url + file).join(",")}`,
+    async [Symbol.asyncDispose]() {
+      await host[Symbol.asyncDispose]();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
 }
