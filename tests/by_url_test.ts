@@ -202,7 +202,7 @@ Deno.test("by URL: every script of the README's table runs from an empty folder 
   await using clone = await servedClone();
   await using local = await startServer(LOCALHOST);
   // A few at a time: each is a deno process, some start more.
-  const slots = new Semaphore(3);
+  const slots = new Semaphore(2);
   await settleAll(
     ROWS.map((row) =>
       slots.runExclusive(() => runRowByUrl(clone, row, local.url))
