@@ -12,7 +12,7 @@
  */
 import { ThreadPoolExecutor } from "./futures.ts";
 import { argumentParser } from "./lib/cli.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
+import { exitOnMissingPermission, LOAD_CODE } from "./lib/permissions.ts";
 
 /** Prints `args` as `console.log` does, after the time as `[HH:MM:SS]`. */
 export function display(...args: unknown[]): void {
@@ -53,7 +53,7 @@ export async function main(): Promise<void> {
     description: "Map loiter over 0..4 on 3 Workers; results in order.",
   });
   parser.parse_args(Deno.args);
-  exitOnMissingPermission(READ_CODE); // what the Workers load
+  exitOnMissingPermission(LOAD_CODE); // what the Workers load
   display("Script starting.");
   await using executor = new ThreadPoolExecutor(3, import.meta.url);
   const results = executor.map(loiter, [0, 1, 2, 3, 4]);

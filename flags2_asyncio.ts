@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Semaphore } from "es-toolkit";
+import * as asyncMutex from "npm:async-mutex@0.5.0";
 import {
   type Counter,
   DownloadStatus,
@@ -22,8 +22,8 @@ import { tqdm } from "./lib/tqdm.ts";
 import { getFlag } from "./flags2_sequential.ts";
 import { asCompleted, type Future } from "./futures.ts";
 
-/** es-toolkit's, which `downloadOne` takes: asyncio's `Semaphore` for promises. */
-export type { Semaphore };
+/** async-mutex's, which `downloadOne` takes: asyncio's `Semaphore` for promises. */
+export type Semaphore = asyncMutex.Semaphore;
 
 const DEFAULT_CONCUR_REQ = 5;
 const MAX_CONCUR_REQ = 1000;
@@ -57,17 +57,15 @@ export async function downloadOne(
   verbose: boolean,
 ): Promise<DownloadStatus> {
   let image: Uint8Array;
-  await semaphore.acquire();
   try {
-    image = await getFlag(baseUrl, cc);
+    // `async with semaphore:` around the request
+    image = await semaphore.runExclusive(() => getFlag(baseUrl, cc));
   } catch (exc) {
     if (!(exc instanceof HTTPStatusError) || exc.status !== 404) {
       throw new FetchError(cc, exc);
     }
     if (verbose) console.log(cc, "not found");
     return DownloadStatus.NOT_FOUND;
-  } finally {
-    semaphore.release();
   }
   try {
     // The book hands this to asyncio.to_thread. A flag is a few KB for the
@@ -97,7 +95,7 @@ export async function supervisor(
   concurReq: number,
 ): Promise<Counter> {
   const counter = newCounter();
-  const semaphore = new Semaphore(concurReq);
+  const semaphore = new asyncMutex.Semaphore(concurReq);
   const toDo = ccList.toSorted().map((cc) =>
     downloadOne(cc, baseUrl, semaphore, verbose)
   );

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Semaphore } from "es-toolkit";
+import * as asyncMutex from "npm:async-mutex@0.5.0";
 import {
   type Counter,
   DEST_DIR,
@@ -20,7 +20,7 @@ import {
   newCounter,
 } from "./flags2_common.ts";
 import { getFlag } from "./flags2_sequential.ts";
-import { FetchError } from "./flags2_asyncio.ts";
+import { FetchError, type Semaphore } from "./flags2_asyncio.ts";
 import { asCompleted, type Future } from "./futures.ts";
 import { writeFileWholeAsync } from "./lib/files.ts";
 import { errorMessage, HTTPStatusError } from "./lib/http.ts";
@@ -65,17 +65,15 @@ export async function downloadOne(
   verbose: boolean,
 ): Promise<DownloadStatus> {
   let image: Uint8Array;
-  await semaphore.acquire();
   try {
-    image = await getFlag(baseUrl, cc);
+    // `async with semaphore:` around the request
+    image = await semaphore.runExclusive(() => getFlag(baseUrl, cc));
   } catch (exc) {
     if (!(exc instanceof HTTPStatusError) || exc.status !== 404) {
       throw new FetchError(cc, exc);
     }
     if (verbose) console.log(cc, "not found");
     return DownloadStatus.NOT_FOUND;
-  } finally {
-    semaphore.release();
   }
   try {
     await saveFlagAsync(image, `${cc.toLowerCase()}.gif`);
@@ -103,7 +101,7 @@ export async function supervisor(
   concurReq: number,
 ): Promise<Counter> {
   const counter = newCounter();
-  const semaphore = new Semaphore(concurReq);
+  const semaphore = new asyncMutex.Semaphore(concurReq);
   const toDo = ccList.toSorted().map((cc) =>
     downloadOne(cc, baseUrl, semaphore, verbose)
   );

@@ -15,6 +15,7 @@ import { startDefaultServer } from "./lib/default_server.ts";
 import * as files from "./lib/files.ts";
 import {
   DEFAULT_SERVER,
+  fetchData,
   hintNoServer,
   resolveServer,
   serverHelp,
@@ -134,7 +135,7 @@ export async function expandCcArgs(
   if (everyCc) {
     for (const a of A_Z) for (const b of A_Z) codes.add(a + b);
   } else if (allCc) {
-    const text = await Deno.readTextFile(COUNTRY_CODES_FILE);
+    const text = new TextDecoder().decode(await fetchData(COUNTRY_CODES_FILE));
     for (const cc of text.split(/\s+/)) if (cc) codes.add(cc);
   } else {
     for (const cc of ccArgs.map((c) => c.toUpperCase())) {

@@ -15,7 +15,7 @@ import {
 } from "./flags2_common.ts";
 import { errorMessage } from "./lib/http.ts";
 import { interrupted } from "./lib/interrupt.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
+import { exitOnMissingPermission, LOAD_CODE } from "./lib/permissions.ts";
 import { tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
 import { downloadOne, startTrace } from "./flags2_sequential.ts";
@@ -43,7 +43,7 @@ export async function downloadMany(
   verbose: boolean,
   concurReq: number,
 ): Promise<Counter> {
-  exitOnMissingPermission(READ_CODE); // what the Workers load
+  exitOnMissingPermission(LOAD_CODE); // what the Workers load
   const counter = newCounter();
   await using executor = new ThreadPoolExecutor(concurReq, DOWNLOAD_MODULE, {
     initializer: startTrace,

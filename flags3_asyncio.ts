@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Semaphore } from "es-toolkit";
+import * as asyncMutex from "npm:async-mutex@0.5.0";
 import {
   type Counter,
   DownloadStatus,
@@ -20,7 +20,7 @@ import {
 } from "./flags2_common.ts";
 import { getFlag } from "./flags2_sequential.ts";
 import { getCountry } from "./flags3_threadpool.ts";
-import { FetchError } from "./flags2_asyncio.ts";
+import { FetchError, type Semaphore } from "./flags2_asyncio.ts";
 import { saveFlagAsync } from "./flags2_asyncio_executor.ts";
 import { asCompleted, type Future } from "./futures.ts";
 import { errorMessage, HTTPStatusError } from "./lib/http.ts";
@@ -50,18 +50,8 @@ export async function downloadOne(
   let image: Uint8Array;
   let country: string;
   try {
-    await semaphore.acquire();
-    try {
-      image = await getFlag(baseUrl, cc);
-    } finally {
-      semaphore.release();
-    }
-    await semaphore.acquire();
-    try {
-      country = await getCountry(baseUrl, cc);
-    } finally {
-      semaphore.release();
-    }
+    image = await semaphore.runExclusive(() => getFlag(baseUrl, cc));
+    country = await semaphore.runExclusive(() => getCountry(baseUrl, cc));
   } catch (exc) {
     if (!(exc instanceof HTTPStatusError) || exc.status !== 404) {
       throw new FetchError(cc, exc);
@@ -95,7 +85,7 @@ export async function supervisor(
   concurReq: number,
 ): Promise<Counter> {
   const counter = newCounter();
-  const semaphore = new Semaphore(concurReq);
+  const semaphore = new asyncMutex.Semaphore(concurReq);
   const toDo = ccList.toSorted().map((cc) =>
     downloadOne(cc, baseUrl, semaphore, verbose)
   );

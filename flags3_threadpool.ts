@@ -22,7 +22,7 @@ import { getFlag } from "./flags2_sequential.ts";
 import type { Future } from "./futures.ts";
 import { errorMessage, HTTPStatusError } from "./lib/http.ts";
 import { interrupted } from "./lib/interrupt.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
+import { exitOnMissingPermission, LOAD_CODE } from "./lib/permissions.ts";
 import { startTrace, tracePath } from "./lib/trace.ts";
 import { tqdm } from "./lib/tqdm.ts";
 // The pool finds its initializer and the errors' classes among the Workers' module's exports.
@@ -92,7 +92,7 @@ export async function downloadMany(
   verbose: boolean,
   concurReq: number,
 ): Promise<Counter> {
-  exitOnMissingPermission(READ_CODE); // what the Workers load
+  exitOnMissingPermission(LOAD_CODE); // what the Workers load
   // Imported here: the Workers load this module and need none of the pool.
   const { asCompleted, ThreadPoolExecutor } = await import("./futures.ts");
   const counter = newCounter();

@@ -9,7 +9,7 @@
  */
 import { baseUrl, getFlag, main, saveFlag, setBaseUrl, show } from "./flags.ts";
 import { ThreadPoolExecutor } from "./futures.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
+import { exitOnMissingPermission, LOAD_CODE } from "./lib/permissions.ts";
 /** `getFlag`'s errors, exported so that they cross back from a Worker with their class. */
 export { ConnectionError, HTTPStatusError } from "./lib/http.ts";
 
@@ -30,7 +30,7 @@ export async function downloadOne(cc: string): Promise<string> {
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
-  exitOnMissingPermission(READ_CODE); // what the Workers load
+  exitOnMissingPermission(LOAD_CODE); // what the Workers load
   const workers = Math.min(MAX_WORKERS, ccList.length);
   await using executor = new ThreadPoolExecutor(workers, import.meta.url, {
     initializer: setBaseUrl,

@@ -11,7 +11,7 @@
 import { baseUrl, main } from "./flags.ts";
 import { downloadOne, setBaseUrl } from "./flags_threadpool.ts";
 import { asCompleted, type Future, ThreadPoolExecutor } from "./futures.ts";
-import { exitOnMissingPermission, READ_CODE } from "./lib/permissions.ts";
+import { exitOnMissingPermission, LOAD_CODE } from "./lib/permissions.ts";
 
 /** Where the Workers find `downloadOne`. */
 const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
@@ -20,7 +20,7 @@ const DOWNLOAD_MODULE = import.meta.resolve("./flags_threadpool.ts");
 export async function downloadMany(
   ccList: readonly string[],
 ): Promise<number> {
-  exitOnMissingPermission(READ_CODE); // what the Workers load
+  exitOnMissingPermission(LOAD_CODE); // what the Workers load
   ccList = ccList.slice(0, 5);
   await using executor = new ThreadPoolExecutor(3, DOWNLOAD_MODULE, {
     initializer: setBaseUrl,

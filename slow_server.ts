@@ -16,8 +16,9 @@
  * @module
  */
 
-import { unzipSync } from "fflate";
+import { unzipSync } from "npm:fflate@0.8.3";
 import { argumentParser, int, UsageError } from "./lib/cli.ts";
+import { fetchData } from "./lib/http.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 
 /** Options of one flag server; every field is optional. */
@@ -156,7 +157,7 @@ function indexFlags(zip: Uint8Array): FlagFiles {
 
 /** The flag files of flags.zip, read and indexed once per process. */
 function loadFlagFiles(): Promise<FlagFiles> {
-  flagFiles ??= Deno.readFile(new URL("./flags.zip", import.meta.url))
+  flagFiles ??= fetchData(new URL("./flags.zip", import.meta.url))
     .then(indexFlags);
   return flagFiles;
 }

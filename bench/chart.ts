@@ -11,8 +11,8 @@
 /// <reference lib="dom" />
 // The DOM types (Document, Element) of linkedom's document and Plot's output.
 
-import * as Plot from "@observablehq/plot";
-import { parseHTML } from "linkedom";
+import * as Plot from "npm:@observablehq/plot@0.6.17";
+import { parseHTML } from "npm:linkedom@0.18.15";
 import type { TraceLine } from "../lib/trace.ts";
 import { type Case, isBaseline } from "./scenarios.ts";
 import { idealTime, medianTime } from "./page.ts";

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type * as argparse from "argparse";
+import type * as argparse from "npm:argparse@3.0.4";
 
 /**
  * The parser that `argumentParser` makes: argparse's, whose `error()`
@@ -69,7 +69,7 @@ const HELP_WIDTH = 78;
 export async function argumentParser(
   options: ArgumentParserOptions = {},
 ): Promise<ArgumentParser> {
-  const { ArgumentParser, HelpFormatter } = await import("argparse");
+  const { ArgumentParser, HelpFormatter } = await import("npm:argparse@3.0.4");
 
   // argparse's own width comes from COLUMNS, which needs --allow-env.
   class FixedWidthFormatter extends HelpFormatter {

@@ -21,7 +21,7 @@ import {
   ThreadPoolExecutor,
 } from "../futures.ts";
 import { argumentParser, int, positiveInt } from "./cli.ts";
-import { exitOnMissingPermission, READ_CODE } from "./permissions.ts";
+import { exitOnMissingPermission, LOAD_CODE } from "./permissions.ts";
 
 /** Where the jobs run: `deno` subprocesses, Workers, or the main thread alone. */
 export type PoolKind = "process" | "thread" | "main";
@@ -82,12 +82,12 @@ const CRYPTO: CommandLine = {
 function poolNeeds(pool: PoolKind): Deno.PermissionDescriptor[] {
   switch (pool) {
     case "process": // node's spawn reads the whole environment
-      return [READ_CODE, { name: "env" }, {
+      return [LOAD_CODE, { name: "env" }, {
         name: "run",
         command: Deno.execPath(),
       }];
     case "thread":
-      return [READ_CODE];
+      return [LOAD_CODE];
     case "main":
       return [];
   }

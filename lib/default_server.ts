@@ -18,7 +18,11 @@
  * @module
  */
 import type { PRESETS } from "../slow_server.ts";
-import { exitOnMissingPermission, READ_CODE } from "./permissions.ts";
+import {
+  exitOnMissingPermission,
+  LOAD_CODE,
+  READ_DATA,
+} from "./permissions.ts";
 
 /** A label of `deno task serve`'s: LOCAL, DELAY or ERROR. */
 export type Label = keyof typeof PRESETS;
@@ -139,7 +143,7 @@ export async function startDefaultServer(
   if (!address) return undefined;
   exitOnMissingPermission({ name: "net", host: new URL(url).host });
   if (await accepting(address)) return undefined;
-  exitOnMissingPermission(READ_CODE); // the Worker and flags.zip
+  exitOnMissingPermission(LOAD_CODE, READ_DATA); // the Worker, flags.zip
   const server = await serve(address, url);
   if (server) {
     console.error(

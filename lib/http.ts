@@ -4,7 +4,8 @@
  * script's memory (flags are at most 36 KB); the servers that `-s` names,
  * and a hint when the test servers are not running; an error of its own
  * class for an error status and for a broken connection, as requests and
- * httpx raise them; and the words every script prints for an error.
+ * httpx raise them; the words every script prints for an error; and the
+ * data files beside the scripts, fetched from their URLs.
  *
  * @module
  */
@@ -78,6 +79,35 @@ export async function raiseForStatus(resp: Response): Promise<void> {
   if (resp.ok) return;
   await resp.body?.cancel();
   throw new HTTPStatusError(resp.status, resp.statusText);
+}
+
+/**
+ * The bytes of a data file beside the scripts (`flags.zip`,
+ * `country_codes.txt`), at a URL made from `import.meta.url`: fetched, as
+ * Deno's `fetch` reads `file:` URLs too, so that a clone reads the file
+ * from its folder and a script run by its URL from the host that serves it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fetchData } from "./http.ts";
+ *
+ * const codes = await fetchData(new URL("../country_codes.txt", import.meta.url));
+ * const text = new TextDecoder().decode(codes);
+ * assert.equal(text.split(/\s+/).filter(Boolean).length, 194);
+ * ```
+ *
+ * @param url a `file:`, `http:` or `https:` URL
+ * @returns the file's bytes
+ * @throws {Deno.errors.NotCapable} without read access to a `file:` URL,
+ *   or net access to the host of an `http(s):` one
+ * @throws {TypeError} when the file is missing, or the host cannot be reached
+ * @throws {HTTPStatusError} when the host answers with an error status
+ */
+export async function fetchData(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  const resp = await fetch(url);
+  await raiseForStatus(resp);
+  return await resp.bytes();
 }
 
 /**

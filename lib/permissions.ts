@@ -5,24 +5,44 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { exitOnMissingPermission, READ_CODE } from "./permissions.ts";
+ * import { exitOnMissingPermission, LOAD_CODE } from "./permissions.ts";
  *
  * // Granted here (the tests run with -A): it returns, and listens from now on.
- * exitOnMissingPermission(READ_CODE);
- * assert.equal(Deno.permissions.querySync(READ_CODE).state, "granted");
+ * exitOnMissingPermission(LOAD_CODE);
+ * assert.equal(Deno.permissions.querySync(LOAD_CODE).state, "granted");
  * ```
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
+
+/** The folder of this code: a file: URL in a clone, http(s): run by its URL. */
+const CODE_FOLDER = new URL("../", import.meta.url);
 
 /**
- * Read access to the folder of this code, from which Workers and child
- * processes load their modules.
+ * What loading this code's modules needs, as Workers and child processes
+ * do: read access to its folder, or when it runs by its URL, import access
+ * to its host.
  */
-export const READ_CODE: Deno.PermissionDescriptor = {
-  name: "read",
-  path: new URL("../", import.meta.url),
-};
+export const LOAD_CODE: Deno.PermissionDescriptor = codeAccess("import");
+
+/**
+ * What reading the data files beside this code needs (`flags.zip`,
+ * `country_codes.txt`, fetched from their URLs): read access to its
+ * folder, or when it runs by its URL, net access to its host.
+ */
+export const READ_DATA: Deno.PermissionDescriptor = codeAccess("net");
+
+/** Read access to `CODE_FOLDER` if it is a folder, else `remote` access to its host and port. */
+function codeAccess(remote: "import" | "net"): Deno.PermissionDescriptor {
+  const { protocol, hostname, port } = CODE_FOLDER;
+  if (protocol === "file:") {
+    return { name: "read", path: fileURLToPath(CODE_FOLDER) };
+  }
+  // Deno grants a host's default port only when it is named.
+  const defaultPort = protocol === "https:" ? "443" : "80";
+  return { name: remote, host: `${hostname}:${port || defaultPort}` };
+}
 
 // Deno's own words for a missing permission end with the flag to add.
 const NEEDS_FLAG = /run again with the --allow-[a-z]+ flag/;
@@ -34,7 +54,7 @@ let reportingPermissions = false;
  * on any error that escapes and says which flag it needs (Deno's
  * `NotCapable`, a Worker that could not load its module...).
  *
- * @param needs permissions needed from the start, e.g. `READ_CODE` before
+ * @param needs permissions needed from the start, e.g. `LOAD_CODE` before
  * starting Workers, which Deno would report with a line of its own each
  */
 export function exitOnMissingPermission(
@@ -63,7 +83,7 @@ export function exitOnMissingPermission(
 /** What `need` names, as Deno's message does: a path, a host, a variable... */
 function target(need: Deno.PermissionDescriptor): string | undefined {
   const value = Object.entries(need).find(([key]) => key !== "name")?.[1];
-  return value instanceof URL ? decodeURIComponent(value.pathname) : value;
+  return value instanceof URL ? fileURLToPath(value) : value;
 }
 
 /** Prints `message` after `*** Missing permission: ` and exits 1. */

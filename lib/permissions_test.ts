@@ -1,7 +1,8 @@
 /**
  * Tests of lib/permissions.ts, each in a small script of its own run with
  * few permissions: a permission checked up front, and one found missing
- * later, are one line and exit 1; anything else is left to Deno.
+ * later, are one line and exit 1; anything else is left to Deno. Run by
+ * its URL, the code needs import and net access to its host, not read.
  *
  * @module
  */
@@ -13,21 +14,22 @@ import {
   type RunResult,
   runSource,
 } from "../testing/harness.ts";
+import { serveRaw } from "../testing/raw_host.ts";
 
 const PERMISSIONS = new URL("./permissions.ts", import.meta.url).href;
 
 /** Runs `code`, after an import of permissions.ts, with `permissions`. */
 function runCode(code: string, permissions: string[] = []): Promise<RunResult> {
   return runSource(
-    `import { exitOnMissingPermission, READ_CODE } from "${PERMISSIONS}";\n` +
-      "void READ_CODE;\n" + code,
+    `import { exitOnMissingPermission, LOAD_CODE } from "${PERMISSIONS}";\n` +
+      "void LOAD_CODE;\n" + code,
     permissions,
   );
 }
 
 Deno.test("a permission needed up front: one line naming the flag, exit 1", async () => {
   const run = await runCode(
-    'exitOnMissingPermission(READ_CODE);\nconsole.log("ran on");',
+    'exitOnMissingPermission(LOAD_CODE);\nconsole.log("ran on");',
   );
   assert.equal(run.code, 1, run.stderr);
   assert.equal(run.stdout, "");
@@ -39,7 +41,7 @@ Deno.test("a permission needed up front: one line naming the flag, exit 1", asyn
 
 Deno.test("granted, it returns and the script runs on", async () => {
   const run = await runCode(
-    'exitOnMissingPermission(READ_CODE);\nconsole.log("ran on");',
+    'exitOnMissingPermission(LOAD_CODE);\nconsole.log("ran on");',
     [`--allow-read=${repoPath("")}`],
   );
   assert.equal(run.code, 0, run.stderr);
@@ -65,4 +67,18 @@ Deno.test("any other error that escapes is Deno's to report", async () => {
   assert.equal(run.code, 1);
   assert.doesNotMatch(run.stderr, /Missing permission/);
   assert.match(run.stderr, /RangeError: not a permission/);
+});
+
+Deno.test("run by its URL, loading the code is import access to its host and port, reading its data net access", async () => {
+  await using host = await serveRaw(repoPath(""));
+  const run = await runSource(
+    `import { LOAD_CODE, READ_DATA } from "${host.url}lib/permissions.ts";\n` +
+      "console.log(JSON.stringify([LOAD_CODE, READ_DATA]));",
+    [`--allow-import=${host.host}`],
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), [
+    { name: "import", host: host.host },
+    { name: "net", host: host.host },
+  ]);
 });

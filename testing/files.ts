@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 
 /** The download scripts with the flags2 command line, by their file names. */
 export const SCRIPTS = {
@@ -28,9 +29,7 @@ export const SCRIPT_NAMES = Object.keys(SCRIPTS) as ScriptName[];
  * @returns its absolute path
  */
 export function repoPath(relative: string): string {
-  return decodeURIComponent(
-    new URL(`../${relative}`, import.meta.url).pathname,
-  );
+  return fileURLToPath(new URL(`../${relative}`, import.meta.url));
 }
 
 /** The absolute path of `script`, wherever the tests are run from. */

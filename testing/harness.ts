@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { unzipSync } from "fflate";
+import { unzipSync } from "npm:fflate@0.8.3";
 import type { ServerOptions } from "../slow_server.ts";
 import {
   listDir,
@@ -219,10 +219,26 @@ export function freePort(): number {
   return port;
 }
 
-/** `Promise.all` that waits for every promise to settle (no run left behind), then rethrows the first failure. */
+/**
+ * `Promise.all` that waits for every promise to settle (no run left
+ * behind), then rethrows a failure; when several failed, an
+ * `AggregateError` of them all, whose message has the first line of each,
+ * as a table of runs needs.
+ */
 export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(promises);
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
+  const reasons = results.flatMap((r) =>
+    r.status === "rejected" ? [r.reason] : []
+  );
+  if (reasons.length === 1) throw reasons[0];
+  if (reasons.length > 1) {
+    const told = reasons.map((reason) =>
+      (reason instanceof Error ? reason.message : String(reason)).split("\n")[0]
+    );
+    throw new AggregateError(
+      reasons,
+      `${reasons.length} failed:\n${told.join("\n")}`,
+    );
+  }
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { escapeRegExp, Semaphore } from "es-toolkit";
+import { Semaphore } from "npm:async-mutex@0.5.0";
 import { startServer } from "../slow_server.ts";
 import {
   describe,
@@ -93,7 +93,7 @@ function helpPattern(help: string): RegExp {
   const entries = help.replace(/\n {3,}/g, " ").split("\n");
   const pattern = entries.map((entry) => {
     const [, indent, words] = /^( *)(.*)$/.exec(entry)!;
-    return indent + words.split(/ +/).map(escapeRegExp).join("(?: +|\\n +)");
+    return indent + words.split(/ +/).map(RegExp.escape).join("(?: +|\\n +)");
   });
   return new RegExp(`^${pattern.join("\n")}$`);
 }
@@ -232,7 +232,7 @@ interface Addresses {
 /** What `-h` prints, for every script. */
 function helpRows(): EntryPoint[] {
   const usage = (script: string, more = "") =>
-    new RegExp(`^usage: ${escapeRegExp(script)} \\[-h\\]${more}\n`);
+    new RegExp(`^usage: ${RegExp.escape(script)} \\[-h\\]${more}\n`);
   const helpLine = /\n {2}-h, --help +show this help message and exit\n/;
   const cryptoUsage = " \\[--threads \\| --plain\\] \\[--scale N\\] " +
     "\\[WORKERS\\]";
@@ -444,7 +444,7 @@ function serverRows(
       stderr: [hint],
       stdout: [
         new RegExp(
-          `^LOCAL site: ${escapeRegExp(everywhere)}\n.*\n.*\n-{20}\n` +
+          `^LOCAL site: ${RegExp.escape(everywhere)}\n.*\n.*\n-{20}\n` +
             "0 flags downloaded\\.\n2 errors\\.\nElapsed time: \\d+\\.\\d\\ds\n$",
         ),
       ],
@@ -550,14 +550,9 @@ Deno.test("every script's entry point: -h, usage errors, missing permissions, no
   ];
   // A few at a time: each is a deno process.
   const slots = new Semaphore(8);
-  await settleAll(table.map(async (row) => {
-    await slots.acquire();
-    try {
-      await assertEntryPoint(row);
-    } finally {
-      slots.release();
-    }
-  }));
+  await settleAll(
+    table.map((row) => slots.runExclusive(() => assertEntryPoint(row))),
+  );
   // The least-permission runs fail before any request.
   assert.equal(local.peak(), 0, "a request was made");
 });

@@ -20,6 +20,7 @@ import { UsageError } from "../lib/cli.ts";
 import {
   lines,
   listDir,
+  repoPath,
   runDeno,
   tempDir,
   zipGifs,
@@ -28,7 +29,7 @@ import {
 const CC_MESSAGE = "each CC argument must be A to Z or AA to ZZ.";
 const A_Z = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const COMMON_URL = new URL("../flags2_common.ts", import.meta.url).href;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const CONFIG = repoPath("deno.json");
 
 /** What `fn` prints with console.log, one string per call. */
 function captureLog(fn: () => void): string[] {

@@ -28,7 +28,7 @@ import {
 } from "./fixtures/tasks.ts";
 import { SystemExit } from "../futures/call.ts";
 import { alive, delay, errorOf, FUTURES, TASKS } from "./fixtures/pools.ts";
-import { denoCommand, runSource } from "../testing/harness.ts";
+import { denoCommand, repoPath, runSource } from "../testing/harness.ts";
 
 Deno.test("submit runs in another process; map yields in submission order", async () => {
   await using executor = new ProcessPoolExecutor(2, TASKS);
@@ -280,7 +280,7 @@ const exc = await executor.submit(writeText, "x.txt", "x").exception();
 console.log(exc instanceof Deno.errors.NotCapable);
 `,
     [
-      `--allow-read=${new URL("..", import.meta.url).pathname}`,
+      `--allow-read=${repoPath("")}`,
       "--allow-run",
       "--allow-env",
     ],

@@ -21,6 +21,7 @@ import {
   lines,
   listDir,
   LOCALHOST,
+  repoPath,
   runDeno,
   type RunResult,
   savedFlags,
@@ -577,7 +578,7 @@ async function projectModules(): Promise<URL[]> {
 }
 
 Deno.test("importing any module installs no Ctrl-C listener: SIGINT kills as by default", async () => {
-  const config = new URL("../deno.json", import.meta.url).pathname;
+  const config = repoPath("deno.json");
   const modules = await projectModules();
   assert.ok(modules.some((url) => url.href.endsWith("/lib/interrupt.ts")));
   await settleAll(modules.map(async (url) => {
@@ -597,7 +598,7 @@ Deno.test("importing any module installs no Ctrl-C listener: SIGINT kills as by 
     const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
     const status = await child.status;
     clearTimeout(killer);
-    const why = `${url.pathname}\n${printed}${await stderr}`;
+    const why = `${url.href}\n${printed}${await stderr}`;
     assert.ok(printed.includes("imported"), why);
     assert.equal(status.signal, "SIGINT", why);
   }));

@@ -2,9 +2,10 @@
  * The README's Start and Try sections, run as a reader runs them: Deno pinned
  * as CI installs it, one command that downloads flags, the test task, and
  * every `deno run` command by its path from a folder outside the repository,
+ * and the Start command by URL (`BASE/`) from a raw-file host of a clone,
  * with LOCAL, DELAY and ERROR moved to free ports (`FLAGS2_{LABEL}_URL`).
- * The Start command finds nothing at its LOCAL, serves it itself, and
- * prints the sample's lines: the report on standard output, the line that
+ * The Start commands find nothing at their LOCAL, serve it themselves, and
+ * print the sample's lines: the report on standard output, the line that
  * names `deno task serve` on standard error.
  *
  * @module
@@ -13,6 +14,8 @@
 import assert from "node:assert/strict";
 import { PRESETS, startServer } from "../slow_server.ts";
 import {
+  decode,
+  denoCommand,
   freePort,
   listDir,
   LOCALHOST,
@@ -21,9 +24,12 @@ import {
   settleAll,
   tempDir,
 } from "../testing/harness.ts";
+import { servedClone } from "../testing/raw_host.ts";
 
 /** Where the README's commands take the clone to be. */
 const CLONE = "~/flags2-deno/";
+/** What stands for the raw-file URL of the repository in the README. */
+const BASE = "BASE/";
 
 /** The README's section whose heading starts with `title`. */
 async function section(title: string): Promise<string> {
@@ -67,13 +73,17 @@ Deno.test("README Start: Deno pinned as CI installs it, one command that downloa
   const ci = await Deno.readTextFile(repoPath(".ci/run"));
   assert.ok(ci.includes(pinned[1]), `.ci/run does not install ${pinned[1]}`);
   assert.match(start, /^cd ~\/flags2-deno$/m);
-  assert.deepEqual(runCommands(start), [["flags2_threadpool.ts"]]);
+  assert.deepEqual(runCommands(start), [
+    ["flags2_threadpool.ts"],
+    [`${BASE}flags2_threadpool.ts`],
+  ]);
   assert.match(start, /^deno task test$/m);
-  const config = JSON.parse(await Deno.readTextFile(repoPath("deno.json")));
-  assert.equal(typeof config.tasks.test, "string");
+  // Deno's list of the tasks of deno.json (JSON with comments).
+  const tasks = await denoCommand(["task"], { cwd: repoPath("") }).output();
+  assert.match(decode(tasks.stdout) + decode(tasks.stderr), /^- test$/m);
 });
 
-Deno.test("README Start and Try: each command runs by its path from a folder outside the repository; downloads/ is made there", async () => {
+Deno.test("README Start and Try: each command runs by its path, or by its URL, from a folder outside the repository; downloads/ is made there", async () => {
   const start = await section("Start");
   const commands = [
     ...runCommands(start),
@@ -89,21 +99,33 @@ Deno.test("README Start and Try: each command runs by its path from a folder out
     FLAGS2_DELAY_URL: delay.url,
     FLAGS2_ERROR_URL: error.url,
   };
-  // The Start command, at a LOCAL where nothing listens: it serves it.
-  const unserved = `http://localhost:${freePort()}/flags`;
+  const starts = runCommands(start).length;
+  await using clone = await servedClone();
   await settleAll(commands.map(async ([script, ...args], i) => {
-    const name = script.startsWith(CLONE) ? script.slice(CLONE.length) : script;
+    const name = script.replace(CLONE, "").replace(BASE, "");
+    const byUrl = script.startsWith(BASE);
+    // The Start commands, at a LOCAL where nothing listens: they serve it.
+    const unserved = `http://localhost:${freePort()}/flags`;
+    const isStart = i < starts;
     await using dir = await tempDir();
-    const out = await runDeno(repoPath(name), args, dir.path, {
-      env: i === 0 ? { ...env, FLAGS2_LOCAL_URL: unserved } : env,
-    });
+    const out = await runDeno(
+      byUrl ? clone.host.url + name : repoPath(name),
+      args,
+      dir.path,
+      {
+        permissions: byUrl ? ["-A", clone.reload] : ["-A"],
+        env: isStart ? { ...env, FLAGS2_LOCAL_URL: unserved } : env,
+      },
+    );
+    // Deno's lines as it fetches the modules of a URL the first time.
+    out.stderr = out.stderr.replace(/^Download .*\n/gm, "");
     const why = `${script} ${args.join(" ")}: exit ${out.code}\n${out.stderr}`;
     assert.equal(out.code, 0, why);
     if (name.startsWith("flags")) {
       const saved = await listDir(`${dir.path}/downloads`);
       assert.ok(saved.length > 0, `${why}nothing in downloads/`);
     }
-    if (i === 0) {
+    if (isStart) {
       const sample = sampleAfter(start, "deno run -A flags2_threadpool.ts");
       assert.deepEqual(
         steadyLines(out.stdout.trimEnd().split("\n")),
