@@ -307,15 +307,20 @@ interface CliRun {
   errors: string;
 }
 
-/** Runs slow_server.ts with `args` until `use` is done with its URL, then Ctrl-C. */
+/**
+ * Runs slow_server.ts with `args` until `use` is done with its URL, then
+ * Ctrl-C: with `deno run -A`, or as `deno task serve` with its permissions.
+ */
 async function withCli(
   args: string[],
   use: (url: string) => Promise<void>,
+  via: "run" | "task" = "run",
 ): Promise<CliRun> {
-  const child = denoCommand(["run", SERVER, ...args], {
-    permissions: ["-A"],
-    cwd: repoPath(""),
-  }).spawn();
+  const cwd = repoPath("");
+  const child =
+    (via === "run"
+      ? denoCommand(["run", SERVER, ...args], { permissions: ["-A"], cwd })
+      : denoCommand(["task", "--quiet", "serve", ...args], { cwd })).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const errors = new Response(child.stderr).text();
   let output = "";
@@ -348,6 +353,17 @@ Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
     output,
     /^127\.0\.0\.1 GET \/flags\/br\/br\.gif 200 \d+\.\d\ds$/m,
   );
+});
+
+Deno.test("CLI: `deno task serve -b 0.0.0.0`, offered by -h, listens on every interface with the task's permissions", async () => {
+  const args = ["-b", "0.0.0.0", "-p", "0", "-q"];
+  const { code, output, errors } = await withCli(args, async (url) => {
+    // Asked on loopback only: the test reaches no other address.
+    const local = url.replace("//0.0.0.0:", "//127.0.0.1:");
+    assert.equal(await status(`${local}/br/br.gif`), 200);
+  }, "task");
+  assert.equal(code, 0, errors);
+  assert.match(output, /^CUSTOM http:\/\/0\.0\.0\.0:\d+\/flags$/m);
 });
 
 Deno.test("CLI: `deno task serve -h` prints the help with the task's own permissions", async () => {
