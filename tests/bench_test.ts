@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
 import { editionOf, loadBook } from "../bench/book.ts";
-import { parseStatus } from "../bench/cpu.ts";
+import { cpuTable, parseStatus, SCALE } from "../bench/cpu.ts";
 import { checkRun, type Run, runOf } from "../bench/runs.ts";
 import {
   type Baseline,
@@ -144,6 +144,44 @@ Deno.test("the bench's parseStatus reads the workers line after 12 job lines, an
   assert.equal(
     parseStatus("256.0 KB\n2 workers, elapsed time: 1.23s\n"),
     undefined,
+  );
+});
+
+Deno.test("the CPU table marks a ratio ✓ or ✗ only at ×32, where a target is claimed, and says what the marks and the check column mean", () => {
+  const row = (script: string, scale: number, ratio: number) => ({
+    script,
+    scale,
+    times: {},
+    median: { "1 Worker": 1, "2 Workers": ratio },
+    ratios: { workersRatio: ratio, processesRatio: NaN },
+    problems: [],
+  });
+  const table = cpuTable([
+    row("sha_futures.ts", 1, 0.84),
+    row("sha_futures.ts", SCALE, 0.57),
+    row("arcfour_futures.ts", SCALE, 0.61),
+    row("sha_futures.py", 1, 0.56),
+  ], 3);
+  const cells = (script: string, size: string) =>
+    table.split("\n").find((line) => line.startsWith(`| ${script} | ${size} |`))
+      ?.split(" | ");
+  const ratio = 7; // script, job size, five modes, then the ratios
+  assert.equal(cells("sha_futures.ts", "book's")?.[ratio], "0.84");
+  assert.equal(cells("sha_futures.ts", `×${SCALE}`)?.[ratio], "0.57 ✓");
+  assert.equal(cells("arcfour_futures.ts", `×${SCALE}`)?.[ratio], "0.61 ✗");
+  assert.equal(cells("sha_futures.py", "book's")?.[ratio], "0.56");
+  assert.match(
+    table,
+    /\| 2 Workers \/ 1 Worker \| 2 processes \/ 1 process \|/,
+  );
+  assert.match(
+    table,
+    /2 Workers \/ 1 Worker ≤ 0\.60, 2 processes \/ 1 process ≤ 0\.65\): ✓ when it is met, ✗ when not\./,
+  );
+  assert.match(table, /At the book's size no target is claimed/);
+  assert.match(
+    table,
+    /check: whether every run exited 0 and printed its workers line, nothing about the targets\./,
   );
 });
 
