@@ -201,7 +201,7 @@ class EmbeddedServer implements DefaultServer {
       lease.close();
       this.#role = takeRole(this.address, this.url)
         .catch((error) => {
-          console.error(`*** Cannot serve ${this.url}: ${error.message}`);
+          console.error(`*** ${error.message}`); // its downloads will say more
           return undefined;
         })
         .then((role) => this.#hold(role));
@@ -351,7 +351,7 @@ async function listen(
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) return undefined;
     throw new Error(
-      `cannot serve ${label} at ${url}: ${(error as Error).message}`,
+      `Cannot serve ${label} at ${url}: ${(error as Error).message}`,
     );
   }
   console.error(
