@@ -137,12 +137,17 @@ async function ended(child: Deno.ChildProcess): Promise<RunResult> {
   return { code, signal, stdout: decode(stdout), stderr: decode(stderr) };
 }
 
-/** Resolves once `cwd/downloads` holds a file: the script there downloads. */
+/**
+ * Resolves once `cwd/downloads` holds a flag: the script there has its
+ * server, and downloads. (A file of another name may be the probe that
+ * checks the folder can be written, made before the server.)
+ */
 async function downloading(cwd: string, child: Deno.ChildProcess) {
   let over = false;
   child.status.then(() => over = true);
   while (!over) {
-    if ((await listDir(`${cwd}/downloads`).catch(() => [])).length) return;
+    const names = await listDir(`${cwd}/downloads`).catch(() => []);
+    if (names.some((name) => /^[a-z]{2}\.gif$/.test(name))) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.fail("the script ended before its first flag");
