@@ -87,8 +87,8 @@ export async function main(
   exitOnMissingPermission();
   const [label, url] = await processArgs(Deno.args, description);
   setBaseUrl(url);
-  await startDefaultServer(label, url);
   await writableOrExit(makeWritableDir, DEST_DIR);
+  const server = await startDefaultServer(label, url);
   const t0 = performance.now();
   let count;
   try {
@@ -98,10 +98,12 @@ export async function main(
       `*** Download from ${url} failed: ${await errorMessage(exc)}`,
     );
     await hintNoServer(label, url);
+    await server?.close();
     Deno.exit(1);
   }
   const elapsed = (performance.now() - t0) / 1000;
   console.log(`\n${count} flags downloaded in ${elapsed.toFixed(2)}s`);
+  await server?.close(); // another script may be using it
 }
 
 /**

@@ -252,9 +252,9 @@ export async function main(
   initialReport(ccList, actualReq, args.server, args.baseUrl);
   const { host } = new URL(args.baseUrl);
   exitOnMissingPermission({ name: "net", host }); // else N errors.
-  await startDefaultServer(args.server, args.baseUrl);
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
+  const server = await startDefaultServer(args.server, args.baseUrl);
   listenForCtrlC();
   const t0 = performance.now();
   const counter = await downloadMany(
@@ -273,6 +273,7 @@ export async function main(
   if (counter.ERROR === ccList.length) {
     await hintNoServer(args.server, args.baseUrl);
   }
+  await server?.close(interrupted); // another script may be using it
   // Exit now: tearing down a hundred terminated Workers takes seconds.
   Deno.exit(interrupted.aborted ? 130 : 0);
 }

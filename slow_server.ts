@@ -18,6 +18,7 @@
 
 import { unzipSync } from "npm:fflate@0.8.3";
 import { argumentParser, int, UsageError } from "./lib/cli.ts";
+import { LEASE_HEADER } from "./lib/default_server.ts";
 import { fetchData } from "./lib/http.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 
@@ -40,11 +41,11 @@ export interface ServerOptions {
   /** No log line per request. */
   quiet?: boolean;
   /**
-   * Shares the port with other servers that set it too, the kernel
-   * spreading the connections among them (Linux only, ignored elsewhere);
-   * default false.
+   * Grants leases, as a script's embedded server does (see `LEASE_HEADER`
+   * in `lib/default_server.ts`); default false: a lease request gets 404 at
+   * once.
    */
-  reusePort?: boolean;
+  leases?: boolean;
 }
 
 /** The error of the second edition's `slow_server.py`: 418 I'm a Teapot. */
@@ -82,12 +83,20 @@ export interface FlagServer extends AsyncDisposable {
    */
   peak(): number;
   /**
-   * Waits until no request has been under way for `ms` milliseconds.
+   * The leases open now.
+   *
+   * @returns a count of leases
+   */
+  leases(): number;
+  /**
+   * Waits until no request has been under way, nor lease open, for `ms`
+   * milliseconds, or until `signal` aborts.
    *
    * @param ms how long the server must have been idle
+   * @param signal ends the wait early
    * @returns a promise that resolves then
    */
-  idle(ms: number): Promise<void>;
+  idle(ms: number, signal?: AbortSignal): Promise<void>;
   /**
    * Stops listening and cuts the delays short.
    *
@@ -106,7 +115,7 @@ interface Settings {
   errorStatuses: readonly number[];
   random: () => number;
   quiet: boolean;
-  reusePort: boolean;
+  leases: boolean;
 }
 
 /** What a request will get, drawn when it arrives: an error status, or none. */
@@ -218,7 +227,7 @@ function settle(options: ServerOptions): Settings {
     errorStatuses: checkStatuses(options.errorStatuses ?? TEAPOT),
     random: seed === undefined ? Math.random : mulberry32(seed),
     quiet: options.quiet ?? false,
-    reusePort: options.reusePort ?? false,
+    leases: options.leases ?? false,
   };
 }
 
@@ -340,11 +349,17 @@ export async function startServer(
   let inFlight = 0;
   let peak = 0;
   let lastActive = performance.now();
+  const leases = leaseDesk(settings.leases, controller.signal, () => {
+    lastActive = performance.now();
+  });
 
   const handler = async (
     req: Request,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ): Promise<Response> => {
+    if (req.method === "GET" && req.headers.has(LEASE_HEADER)) {
+      return leases.answer();
+    }
     const started = lastActive = performance.now();
     peak = Math.max(peak, ++inFlight);
     try {
@@ -366,7 +381,6 @@ export async function startServer(
   const server = Deno.serve({
     port: settings.port,
     hostname: settings.hostname,
-    reusePort: settings.reusePort,
     signal: controller.signal,
     onListen: () => {},
   }, handler);
@@ -375,20 +389,60 @@ export async function startServer(
     controller.abort();
     await server.finished;
   };
-  const idle = async (ms: number) => {
-    const busy = () => inFlight > 0 || performance.now() - lastActive < ms;
-    while (busy() && !controller.signal.aborted) {
-      await sleep(IDLE_POLL_MS / 1000, controller.signal);
-    }
+  const idle = async (ms: number, signal?: AbortSignal) => {
+    const busy = () =>
+      inFlight > 0 || leases.open() > 0 || performance.now() - lastActive < ms;
+    const stop = signal
+      ? AbortSignal.any([controller.signal, signal])
+      : controller.signal;
+    while (busy() && !stop.aborted) await sleep(IDLE_POLL_MS / 1000, stop);
   };
   return {
     url: `http://${urlHost(settings.hostname)}:${port}/flags`,
     port,
     peak: () => peak,
+    leases: leases.open,
     idle,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };
+}
+
+/**
+ * The leases of a server (see `LEASE_HEADER`): `answer` answers a lease
+ * request, `open` counts the leases open. Each ends when its client goes
+ * (`ended` is called) or when `closing` aborts, which ends them all.
+ */
+function leaseDesk(
+  enabled: boolean,
+  closing: AbortSignal,
+  ended: () => void,
+): { answer(): Response; open(): number } {
+  const open = new Set<ReadableStreamDefaultController>();
+  closing.addEventListener("abort", () => {
+    for (const body of open) body.close();
+    open.clear();
+  });
+  const answer = () => {
+    if (!enabled) return textResponse(404, "Not Found");
+    if (closing.aborted) {
+      const headers = { [LEASE_HEADER]: "closing" };
+      return textResponse(503, "Service Unavailable", headers);
+    }
+    let held: ReadableStreamDefaultController;
+    const body = new ReadableStream({
+      start(controller) {
+        held = controller;
+        open.add(held);
+      },
+      cancel() {
+        open.delete(held);
+        ended();
+      },
+    });
+    return new Response(body, { headers: { [LEASE_HEADER]: "granted" } });
+  };
+  return { answer, open: () => open.size };
 }
 
 // ---------------------------------------------------------------- command line

@@ -2,36 +2,63 @@
  * `deno task bench --book DIR`: the book's own Python scripts, from a
  * checkout, measured beside ours: the flags2 scripts of DIR against the same
  * servers, on the ports the book's edition hardcodes; the CPU scripts beside
- * DIR in the modes they have. What is missing (the folder, Python, a script)
- * is said in one line, and the bench goes on without it.
+ * DIR in the modes they have. DIR is told by its files, whatever its name:
+ * its `flags2_common.py` names the servers of one edition. A DIR that is not
+ * such a folder, or no Python, stops the bench at once; a script missing
+ * beside it is said in one line, and the bench goes on without it.
  *
  * @module
  */
 
 import { basename, dirname } from "node:path";
-import { EDITION_PORTS } from "../slow_server.ts";
+import { type Edition, EDITION_PORTS } from "../slow_server.ts";
 import { isFile, isFolder } from "../testing/files.ts";
 import { type CpuScript, MODES, parseStatus, type Status } from "./cpu.ts";
 import { failedRun, runFlags, versionOf, warn } from "./runs.ts";
 import { type Baseline, serve } from "./scenarios.ts";
 
-/** Each edition's flags folder (the first edition's also as updated for Python 3.7), the folder its scripts save to, the CPU scripts beside it. */
+/** Each edition's flags folder: the folder its scripts save to, the folder of its CPU scripts beside it, those scripts and what reads their output. */
 const EDITIONS = {
   1: {
-    flags: /17-futures(-py3\.7)?\/countries$/,
     saveDir: "downloads",
     cpu: "crypto",
     cpuScripts: ["sha_futures.py", "arcfour_futures.py"],
     read: parseStatus,
   },
   2: {
-    flags: /20-executors\/getflags$/,
     saveDir: "downloaded",
     cpu: "primes",
     cpuScripts: ["proc_pool.py"],
     read: parsePrimes,
   },
 } as const;
+
+/** Why `--book` cannot be run: the bench says it in one line and stops. */
+export class BookError extends Error {
+  static {
+    this.prototype.name = "BookError";
+  }
+}
+
+/**
+ * The edition whose servers `flags2_common.py` names: its `SERVERS` give
+ * LOCAL, DELAY and ERROR on the edition's ports (8001-8003 in the first,
+ * 8000-8002 in the second).
+ *
+ * @param common the text of a `flags2_common.py`
+ * @returns 1 or 2; undefined when it names neither edition's ports
+ */
+export function editionOf(common: string): Edition | undefined {
+  const url = /['"](LOCAL|DELAY|ERROR)['"]:\s*['"]http:\/\/localhost:(\d+)\//g;
+  const ports: Record<string, number> = Object.fromEntries(
+    [...common.matchAll(url)].map(([, label, port]) => [label, Number(port)]),
+  );
+  return ([1, 2] as const).find((edition) =>
+    Object.entries(EDITION_PORTS[edition]).every(([label, port]) =>
+      ports[label] === port
+    )
+  );
+}
 
 /** What `--book` adds to the bench: the flags2 scripts, as baselines of ours; the CPU scripts; the lines of the table's notes. */
 export type Book = { flags: Baseline[]; cpu: CpuScript[]; notes: string[] };
@@ -81,27 +108,34 @@ async function present(dir: string, names: readonly string[]) {
 }
 
 /**
- * The book's scripts of the checkout folder `folder`, `17-futures/countries`
- * or `20-executors/getflags`, run with `python`; none without it, and
- * none, with a line, when the folder or Python is missing.
+ * The book's scripts of `folder`, a folder of its flags2 scripts
+ * (`17-futures/countries` or `20-executors/getflags` of a checkout, or a
+ * copy under any name), run with `python`; none without a folder.
+ *
+ * @throws {BookError} when `folder` is missing, holds no `flags2_common.py`
+ *   of either edition, or `python` is not found
  */
 export async function loadBook(
   folder: string | undefined,
   python: string,
 ): Promise<Book> {
-  const none: Book = { flags: [], cpu: [], notes: [] };
-  const leaveOut = (why: string) => {
-    warn(`*** ${why}; the book's rows are left out.`);
-    return none;
-  };
-  if (folder === undefined) return none;
+  if (folder === undefined) return { flags: [], cpu: [], notes: [] };
   let dir = folder.replace(/\/+$/, "");
-  if (!(await isFolder(dir))) return leaveOut(`--book ${dir}: no such folder`);
-  const edition = ([1, 2] as const).find((e) => EDITIONS[e].flags.test(dir));
-  const not = "not 17-futures/countries nor 20-executors/getflags of the book";
-  if (!edition) return leaveOut(`--book ${dir}: ${not}'s code`);
+  if (!(await isFolder(dir))) {
+    throw new BookError(`--book ${dir}: no such folder`);
+  }
+  const common = `${dir}/flags2_common.py`;
+  const text = await isFile(common) ? await Deno.readTextFile(common) : "";
+  const edition = editionOf(text);
+  if (!edition) {
+    throw new BookError(
+      `--book ${dir}: not a folder of the book's flags2 scripts, whose ` +
+        "flags2_common.py names LOCAL at localhost:8001 (first edition) or " +
+        ":8000 (second)",
+    );
+  }
   const version = await versionOf([python, "--version"]);
-  if (!version) return leaveOut(`--python ${python}: not found`);
+  if (!version) throw new BookError(`--python ${python}: not found`);
   // The scripts run from the runs' folders.
   dir = await Deno.realPath(dir);
   if (/^[^/].*\//.test(python)) python = `${Deno.cwd()}/${python}`;

@@ -23,7 +23,7 @@ import { dirname, relative } from "node:path";
 import { argumentParser, positiveInt } from "../lib/cli.ts";
 import { listenForCtrlC } from "../lib/interrupt.ts";
 import { isFile } from "../testing/files.ts";
-import { loadBook } from "./book.ts";
+import { BookError, loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
 import { benchmarkPage, machine, summarize } from "./page.ts";
@@ -70,9 +70,9 @@ async function parseOptions(args: string[]): Promise<Options> {
   });
   parser.add_argument("--book", {
     metavar: "DIR",
-    help: "also run the book's scripts of DIR, 17-futures/countries or " +
-      "20-executors/getflags of a checkout, and its CPU scripts beside it " +
-      "(binds the edition's fixed ports while they run)",
+    help: "also run the book's flags2 scripts of DIR (17-futures/countries " +
+      "or 20-executors/getflags of a checkout, or a copy), and its CPU " +
+      "scripts beside it (binds the edition's fixed ports while they run)",
   });
   parser.add_argument("--python", {
     metavar: "PATH",
@@ -145,7 +145,11 @@ async function main(args: string[]): Promise<void> {
   const cpu = named.length === 0 || named.includes("cpu");
   const { quick } = options;
   const repeat = options.repeat ?? (quick ? 1 : 3);
-  const book = await loadBook(options.book, options.python);
+  const book = await loadBook(options.book, options.python).catch((exc) => {
+    if (!(exc instanceof BookError)) throw exc;
+    warn(`*** ${exc.message}`); // at once, not after a run without them
+    Deno.exit(2);
+  });
   const curl = (await isFile(CURL_PATH)) ? [CURL] : [];
   let cases = planCases(scenarios, quick, curl, book.flags);
   const interrupted = listenForCtrlC();

@@ -53,7 +53,14 @@ Deno.test("defaultAddress: never REMOTE, a -s URL, https, another host, another 
   }
 });
 
-Deno.test("startDefaultServer serves the flags until shut down, then nothing listens", async () => {
+/** The status of a GET of `url`, with the body consumed. */
+async function status(url: string): Promise<number> {
+  const response = await fetch(url);
+  await response.body?.cancel();
+  return response.status;
+}
+
+Deno.test("startDefaultServer serves the flags until closed, then nothing listens", async () => {
   const url = freeUrl();
   const server = await startDefaultServer("LOCAL", url);
   assert.ok(server);
@@ -61,7 +68,42 @@ Deno.test("startDefaultServer serves the flags until shut down, then nothing lis
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "image/gif");
   await response.body?.cancel();
-  await server.shutdown();
+  await server.close();
+  await assert.rejects(fetch(`${url}/br/br.gif`), TypeError);
+});
+
+/** `label` started twice at a free URL: the first serves, the second holds a lease. */
+async function servedTwice(label: string) {
+  const url = freeUrl();
+  const first = await startDefaultServer(label, url);
+  const second = await startDefaultServer(label, url);
+  assert.ok(first && second);
+  return { url, first, second };
+}
+
+Deno.test("a second startDefaultServer at the same URL holds a lease: the first serves on until it is given back", async () => {
+  const { url, first, second } = await servedTwice("DELAY");
+  let closed = false;
+  const closing = first.close().then(() => closed = true);
+  // Far longer than the first's linger without a lease.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(closed, false, "the first closed under a lease");
+  assert.equal(await status(`${url}/br/br.gif`), 200);
+  await second.close();
+  await closing;
+  await assert.rejects(fetch(`${url}/br/br.gif`), TypeError);
+});
+
+Deno.test("after Ctrl-C the first closes at once, and the holder of the lease serves the port itself", async () => {
+  const { url, first, second } = await servedTwice("LOCAL");
+  await first.close(AbortSignal.abort()); // Ctrl-C: no wait for the lease
+  let served = 0;
+  for (let tries = 0; !served && tries < 1000; tries++) {
+    served = await status(`${url}/br/br.gif`).catch(() => 0);
+    if (!served) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(served, 200, "nobody took the port over");
+  await second.close();
   await assert.rejects(fetch(`${url}/br/br.gif`), TypeError);
 });
 

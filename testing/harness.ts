@@ -33,6 +33,7 @@ export {
   tempDir,
 } from "./files.ts";
 export {
+  cpuHog,
   decode,
   denoCommand,
   descendants,

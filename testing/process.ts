@@ -178,3 +178,27 @@ export function killTree(pid: number): void {
     }
   }
 }
+
+/**
+ * Keeps every core busy until disposed, for a test that must hold on a
+ * loaded machine: a spinning `deno` process per core.
+ *
+ * @param cores how many processes; default the machine's cores
+ * @returns `await using` kills them
+ */
+export function cpuHog(
+  cores: number = navigator.hardwareConcurrency,
+): AsyncDisposable {
+  const hogs = Array.from(
+    { length: cores },
+    () =>
+      denoCommand(["eval", "for (;;);"], { stdout: "null", stderr: "null" })
+        .spawn(),
+  );
+  return {
+    async [Symbol.asyncDispose]() {
+      for (const hog of hogs) hog.kill("SIGKILL");
+      await Promise.all(hogs.map((hog) => hog.status));
+    },
+  };
+}

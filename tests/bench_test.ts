@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { completionCurve, renderChart } from "../bench/chart.ts";
-import { parseStatus } from "../bench/cpu.ts";
+import { editionOf, loadBook } from "../bench/book.ts";
+import { cpuTable, parseStatus, SCALE } from "../bench/cpu.ts";
 import { checkRun, type Run, runOf } from "../bench/runs.ts";
 import {
   type Baseline,
@@ -26,6 +27,7 @@ import {
   procStat,
   repoPath,
   runDeno,
+  settleAll,
   tempDir,
 } from "../testing/harness.ts";
 import { parseReport, ReportError } from "../testing/report.ts";
@@ -142,6 +144,44 @@ Deno.test("the bench's parseStatus reads the workers line after 12 job lines, an
   assert.equal(
     parseStatus("256.0 KB\n2 workers, elapsed time: 1.23s\n"),
     undefined,
+  );
+});
+
+Deno.test("the CPU table marks a ratio ✓ or ✗ only at ×32, where a target is claimed, and says what the marks and the check column mean", () => {
+  const row = (script: string, scale: number, ratio: number) => ({
+    script,
+    scale,
+    times: {},
+    median: { "1 Worker": 1, "2 Workers": ratio },
+    ratios: { workersRatio: ratio, processesRatio: NaN },
+    problems: [],
+  });
+  const table = cpuTable([
+    row("sha_futures.ts", 1, 0.84),
+    row("sha_futures.ts", SCALE, 0.57),
+    row("arcfour_futures.ts", SCALE, 0.61),
+    row("sha_futures.py", 1, 0.56),
+  ], 3);
+  const cells = (script: string, size: string) =>
+    table.split("\n").find((line) => line.startsWith(`| ${script} | ${size} |`))
+      ?.split(" | ");
+  const ratio = 7; // script, job size, five modes, then the ratios
+  assert.equal(cells("sha_futures.ts", "book's")?.[ratio], "0.84");
+  assert.equal(cells("sha_futures.ts", `×${SCALE}`)?.[ratio], "0.57 ✓");
+  assert.equal(cells("arcfour_futures.ts", `×${SCALE}`)?.[ratio], "0.61 ✗");
+  assert.equal(cells("sha_futures.py", "book's")?.[ratio], "0.56");
+  assert.match(
+    table,
+    /\| 2 Workers \/ 1 Worker \| 2 processes \/ 1 process \|/,
+  );
+  assert.match(
+    table,
+    /2 Workers \/ 1 Worker ≤ 0\.60, 2 processes \/ 1 process ≤ 0\.65\): ✓ when it is met, ✗ when not\./,
+  );
+  assert.match(table, /At the book's size no target is claimed/);
+  assert.match(
+    table,
+    /check: whether every run exited 0 and printed its workers line, nothing about the targets\./,
   );
 });
 
@@ -303,44 +343,91 @@ Deno.test("bench takes unique prefixes, and says usage: in its help as the scrip
   assert.doesNotMatch(help.stdout, /\(default: \)/);
 });
 
-/** Runs a short bench (LOCAL, one run) with `args`; returns its status, outputs and what it left. */
-async function shortBench(args: string[]) {
+Deno.test("a short bench (LOCAL, one run) writes its page, results and chart where asked, and warns of nothing", async () => {
   await using dir = await tempDir({ prefix: "bench_test_" });
   const out = await runDeno(BENCH, [
     ...["--scenario", "local", "--repeat", "1"],
-    ...["--json", "b.json", "--svg", "b.svg", "--md", "b.md", ...args],
+    ...["--json", "b.json", "--svg", "b.svg", "--md", "b.md"],
   ], dir.path);
-  return { ...out, left: await listDir(dir.path) };
-}
-
-/** The lines of the bench's standard error that start with `***`. */
-const warnings = (stderr: string) =>
-  stderr.split("\n").filter((line) => line.startsWith("***"));
-
-Deno.test("bench --book with a missing folder: one line, and the bench runs on", async () => {
-  const out = await shortBench(["--book", "/no/such/17-futures/countries"]);
   assert.equal(out.code, 0, out.stderr);
-  assert.deepEqual(warnings(out.stderr), [
-    "*** --book /no/such/17-futures/countries: no such folder; the book's " +
-    "rows are left out.",
-  ]);
+  assert.doesNotMatch(out.stderr, /^\*\*\*/m);
   assert.match(out.stdout, /^\| LOCAL -e \| threadpool \| 676 \|/m);
-  assert.doesNotMatch(out.stdout, /× book/);
-  assert.deepEqual(out.left, ["b.json", "b.md", "b.svg"]);
+  assert.deepEqual(await listDir(dir.path), ["b.json", "b.md", "b.svg"]);
 });
 
-Deno.test("bench --book with a missing Python: one line, and the bench runs on", async () => {
-  await using book = await tempDir({ prefix: "bench_book_" });
-  const dir = `${book.path}/20-executors/getflags`;
+/** A folder named as no checkout names it, with a `flags2_common.py` whose servers are on `ports`, a flags2 script, and a CPU script beside it. */
+async function bookCopy(root: string, ports: number[]): Promise<string> {
+  const dir = `${root}/my copy/flags`;
   await Deno.mkdir(dir, { recursive: true });
+  const servers = ["LOCAL", "DELAY", "ERROR"].map((label, i) =>
+    `    '${label}':  'http://localhost:${ports[i]}/flags',`
+  );
+  await Deno.writeTextFile(
+    `${dir}/flags2_common.py`,
+    ["SERVERS = {", ...servers, "}", ""].join("\n"),
+  );
   await Deno.writeTextFile(`${dir}/flags2_threadpool.py`, "");
-  const out = await shortBench(["--book", dir, "--python", "/no/python3"]);
-  assert.equal(out.code, 0, out.stderr);
-  assert.deepEqual(warnings(out.stderr), [
-    "*** --python /no/python3: not found; the book's rows are left out.",
-  ]);
-  assert.match(out.stdout, /^\| LOCAL -e \| asyncio \| 676 \|/m);
-  assert.doesNotMatch(out.stdout, /flags2_threadpool\.py/);
+  await Deno.mkdir(`${root}/my copy/crypto`);
+  await Deno.writeTextFile(`${root}/my copy/crypto/sha_futures.py`, "");
+  return dir;
+}
+
+Deno.test("editionOf reads the edition from the servers that flags2_common.py names", () => {
+  const common = (ports: number[]) =>
+    ["LOCAL", "DELAY", "ERROR"].map((label, i) =>
+      `'${label}': "http://localhost:${ports[i]}/flags",`
+    ).join("\n");
+  assert.equal(editionOf(common([8001, 8002, 8003])), 1);
+  assert.equal(editionOf(common([8000, 8001, 8002])), 2);
+  assert.equal(editionOf(common([8001, 8002, 8004])), undefined);
+  assert.equal(editionOf("print('hello')"), undefined);
+});
+
+Deno.test("loadBook finds the book's scripts by their files, in a folder of any name", async () => {
+  await using root = await tempDir({ prefix: "bench_book_" });
+  for (
+    const [ports, edition] of [[[8001, 8002, 8003], 1], [
+      [8000, 8001, 8002],
+      2,
+    ]] as const
+  ) {
+    const dir = await bookCopy(`${root.path}/${edition}`, [...ports]);
+    const book = await loadBook(dir, "python3");
+    assert.deepEqual(book.flags.map((b) => b.label), ["flags2_threadpool.py"]);
+    assert.match(book.notes[0], new RegExp(`\\(edition ${edition}\\)`));
+    assert.match(book.notes[0], new RegExp(`ports ${ports[0]}-${ports[2]};`));
+    // The first edition's CPU scripts are in crypto/ beside the folder.
+    const cpu = book.cpu.map((script) => script.label);
+    assert.deepEqual(cpu, edition === 1 ? ["sha_futures.py"] : []);
+  }
+});
+
+Deno.test("bench --book with a folder that is not the book's, a missing folder, or a missing Python: one line at once, exit 2, nothing run or written", async () => {
+  await using root = await tempDir({ prefix: "bench_book_" });
+  const book = await bookCopy(root.path, [8001, 8002, 8003]);
+  const other = `${root.path}/my copy`; // the parent: no flags2_common.py
+  const cases: [string[], string][] = [
+    [
+      ["--book", other],
+      `*** --book ${other}: not a folder of the book's flags2 scripts, whose ` +
+      "flags2_common.py names LOCAL at localhost:8001 (first edition) or " +
+      ":8000 (second)",
+    ],
+    [
+      ["--book", "/no/such/17-futures/countries"],
+      "*** --book /no/such/17-futures/countries: no such folder",
+    ],
+    [
+      ["--book", book, "--python", "/no/python3"],
+      "*** --python /no/python3: not found",
+    ],
+  ];
+  await settleAll(cases.map(async ([args, line]) => {
+    const { code, stderr, left } = await benchIn(args);
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr, `${line}\n`);
+    assert.deepEqual(left, []);
+  }));
 });
 
 /** The command line of a process, from `/proc`; "" once it is gone. */

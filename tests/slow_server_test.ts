@@ -12,6 +12,7 @@ import {
   startServer,
   VAURIEN,
 } from "../slow_server.ts";
+import { LEASE_HEADER } from "../lib/default_server.ts";
 import {
   decode,
   denoCommand,
@@ -213,18 +214,73 @@ Deno.test("idle() waits for the requests under way, then for no request", async 
   assert.equal(await pending, 200);
 });
 
-Deno.test("reusePort: two servers share a port, and one goes on when the other shuts down", async () => {
-  const options = { ...LOCALHOST, reusePort: true };
-  await using first = await startServer(options);
-  const second = await startServer({ ...options, port: first.port });
-  assert.equal(second.port, first.port);
-  await second.shutdown();
-  assert.equal(await status(`${first.url}/br/br.gif`), 200);
-  // Without reusePort, the port is held.
-  await assert.rejects(
-    startServer({ ...LOCALHOST, port: first.port }),
-    Deno.errors.AddrInUse,
-  );
+/** Sends a lease request on a connection of its own; returns it and the response's head. */
+async function askLease(
+  port: number,
+  method = "GET",
+): Promise<{ conn: Deno.Conn; head: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const request = `${method} /flags HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `${LEASE_HEADER}: 1\r\nConnection: close\r\n\r\n`;
+  await conn.write(new TextEncoder().encode(request));
+  let head = "";
+  const buffer = new Uint8Array(4096);
+  while (!head.includes("\r\n\r\n")) {
+    const read = await conn.read(buffer);
+    if (read === null) break;
+    head += decode(buffer.subarray(0, read));
+  }
+  return { conn, head };
+}
+
+Deno.test("leases: granted at once even where every request waits 30 s and fails, the body held open and empty; idle() waits for it; it ends when its client goes", async () => {
+  await using server = await startServer({
+    ...LOCALHOST,
+    delay: 30,
+    errorRate: 1,
+    leases: true,
+  });
+  const { conn, head } = await askLease(server.port);
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  assert.match(head, /^flags2-lease: granted\r$/im);
+  assert.equal(server.leases(), 1);
+  assert.equal(server.peak(), 0, "a lease is no flag request");
+  let idle = false;
+  const waiting = server.idle(10).then(() => idle = true);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(idle, false, "idle() with a lease open");
+  conn.close();
+  await waiting;
+  assert.equal(server.leases(), 0);
+});
+
+Deno.test("leases: shutdown ends them, with nothing sent in the body", async () => {
+  const server = await startServer({ ...LOCALHOST, leases: true });
+  const { conn, head } = await askLease(server.port);
+  assert.match(head, /^flags2-lease: granted\r$/im);
+  await server.shutdown();
+  const rest = decode(await new Response(conn.readable).bytes());
+  const body = head.slice(head.indexOf("\r\n\r\n") + 4) + rest;
+  assert.ok(["", "0\r\n\r\n"].includes(body), JSON.stringify(body));
+  assert.equal(server.leases(), 0);
+});
+
+Deno.test("leases: none without the option, as deno task serve: 404 at once even on DELAY, not counted as a request", async () => {
+  await using server = await startServer({ ...LOCALHOST, ...PRESETS.DELAY });
+  const { conn, head } = await askLease(server.port);
+  conn.close();
+  assert.match(head, /^HTTP\/1\.1 404 /);
+  assert.doesNotMatch(head, /flags2-lease/i);
+  assert.equal(server.peak(), 0);
+  // Only a GET asks for a lease: HEAD and POST are answered as ever.
+  await using leasing = await startServer({ ...LOCALHOST, leases: true });
+  for (const [method, code] of [["HEAD", 404], ["POST", 405]] as const) {
+    const { conn, head } = await askLease(leasing.port, method);
+    conn.close();
+    assert.match(head, new RegExp(`^HTTP/1\\.1 ${code} `), method);
+    assert.doesNotMatch(head, /flags2-lease/i, method);
+  }
+  assert.equal(leasing.leases(), 0);
 });
 
 Deno.test("shutdown does not wait for a long delay", async () => {
@@ -251,15 +307,20 @@ interface CliRun {
   errors: string;
 }
 
-/** Runs slow_server.ts with `args` until `use` is done with its URL, then Ctrl-C. */
+/**
+ * Runs slow_server.ts with `args` until `use` is done with its URL, then
+ * Ctrl-C: with `deno run -A`, or as `deno task serve` with its permissions.
+ */
 async function withCli(
   args: string[],
   use: (url: string) => Promise<void>,
+  via: "run" | "task" = "run",
 ): Promise<CliRun> {
-  const child = denoCommand(["run", SERVER, ...args], {
-    permissions: ["-A"],
-    cwd: repoPath(""),
-  }).spawn();
+  const cwd = repoPath("");
+  const child =
+    (via === "run"
+      ? denoCommand(["run", SERVER, ...args], { permissions: ["-A"], cwd })
+      : denoCommand(["task", "--quiet", "serve", ...args], { cwd })).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const errors = new Response(child.stderr).text();
   let output = "";
@@ -292,6 +353,17 @@ Deno.test("CLI: serves a flag and exits 0 on SIGINT", async () => {
     output,
     /^127\.0\.0\.1 GET \/flags\/br\/br\.gif 200 \d+\.\d\ds$/m,
   );
+});
+
+Deno.test("CLI: `deno task serve -b 0.0.0.0`, offered by -h, listens on every interface with the task's permissions", async () => {
+  const args = ["-b", "0.0.0.0", "-p", "0", "-q"];
+  const { code, output, errors } = await withCli(args, async (url) => {
+    // Asked on loopback only: the test reaches no other address.
+    const local = url.replace("//0.0.0.0:", "//127.0.0.1:");
+    assert.equal(await status(`${local}/br/br.gif`), 200);
+  }, "task");
+  assert.equal(code, 0, errors);
+  assert.match(output, /^CUSTOM http:\/\/0\.0\.0\.0:\d+\/flags$/m);
 });
 
 Deno.test("CLI: `deno task serve -h` prints the help with the task's own permissions", async () => {
