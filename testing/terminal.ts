@@ -13,7 +13,7 @@ export interface TerminalOptions {
   columns?: number;
   /** The folder it runs from. */
   cwd?: string;
-  /** Variables added to the environment (NO_COLOR=1 is set). */
+  /** Variables added to the environment. */
   env?: Record<string, string>;
   /**
    * Standard error to a file, not the terminal (`2>FILE`), to read apart:
@@ -61,7 +61,7 @@ export async function runInTerminal(
     stdin: type ? "piped" : "null",
     stdout: "piped",
     stderr: "null",
-    env: { NO_COLOR: "1", ...env },
+    env,
   }).spawn();
   const writer = type && child.stdin.getWriter();
   let screen = "";

@@ -40,6 +40,7 @@ async function threeItemsInTerminal(columns: number): Promise<string[]> {
     "for await (const _ of tqdm([1, 2, 3], 3));";
   const run = await runInTerminal(denoArgv(["eval", code], ["-q"]), {
     columns,
+    env: { NO_COLOR: "1" },
   });
   assert.equal(run.code, 0, run.screen);
   return drawnLines(run.screen).filter((line) => line !== "");
@@ -75,6 +76,7 @@ async function ctrlCInTerminal(
   const { screen } = await runInTerminal(argv, {
     columns: COLUMNS,
     cwd,
+    env: { NO_COLOR: "1" },
     type: { when: /\| [1-9]\d*\/\d+ \[/, keys: "\x03" },
   });
   return screen;
