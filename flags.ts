@@ -127,7 +127,7 @@ async function processArgs(
     return resolveServer(args.server, SERVERS);
   } catch (exc) {
     if (!(exc instanceof UsageError)) throw exc;
-    parser.error(exc.message);
+    parser.usageError(exc.message);
   }
 }
 

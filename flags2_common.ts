@@ -164,7 +164,7 @@ export async function processArgs(
   defaultConcurReq: number,
   argv: string[] = Deno.args,
 ): Promise<[Args, string[]]> {
-  // Typed, so that the compiler knows that parser.error() exits.
+  // Typed, so that the compiler knows that parser.usageError() exits.
   const parser: ArgumentParser = await argumentParser({
     description:
       "Download flags for country codes. Default: top 20 countries by population.",
@@ -209,10 +209,10 @@ export async function processArgs(
   });
   const args = parser.parse_args<Args>(argv);
   if (args.max_req < 1) {
-    parser.error("--max_req CONCURRENT must be >= 1");
+    parser.usageError("--max_req CONCURRENT must be >= 1");
   }
   if (args.limit < 1) {
-    parser.error("--limit N must be >= 1");
+    parser.usageError("--limit N must be >= 1");
   }
   let ccList: string[];
   try {
@@ -220,7 +220,7 @@ export async function processArgs(
     ccList = await expandCcArgs(args.every, args.all, args.cc, args.limit);
   } catch (exc) {
     if (!(exc instanceof UsageError)) throw exc;
-    parser.error(exc.message);
+    parser.usageError(exc.message);
   }
   if (!ccList.length) {
     ccList = POP20_CC.toSorted().slice(0, args.limit);

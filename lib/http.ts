@@ -9,6 +9,7 @@
  * @module
  */
 import { UsageError } from "./cli.ts";
+import { grantedEnv } from "./permissions.ts";
 
 /** The most bytes a body may have: far above any flag. */
 export const MAX_BODY = 1024 * 1024;
@@ -159,11 +160,12 @@ export function resolveServer(
   }
   const label = server.toUpperCase();
   if (!(label in servers)) {
-    throw new UsageError(`--server LABEL must be one of ${labels(servers)}`);
+    throw new UsageError(
+      `--server must be a label (${labels(servers)}) or a base URL`,
+    );
   }
   const variable = `FLAGS2_${label}_URL`;
-  const { state } = Deno.permissions.querySync({ name: "env", variable });
-  const moved = state === "granted" ? Deno.env.get(variable) : undefined;
+  const moved = grantedEnv(variable);
   return [label, moved ? httpUrl(variable, moved) : servers[label]];
 }
 
