@@ -87,8 +87,8 @@ export async function main(
   exitOnMissingPermission();
   const [label, url] = await processArgs(Deno.args, description);
   setBaseUrl(url);
-  await startDefaultServer(label, url);
   await writableOrExit(makeWritableDir, DEST_DIR);
+  await startDefaultServer(label, url);
   const t0 = performance.now();
   let count;
   try {

@@ -251,9 +251,9 @@ export async function main(
   initialReport(ccList, actualReq, args.server, args.baseUrl);
   const { host } = new URL(args.baseUrl);
   exitOnMissingPermission({ name: "net", host }); // else N errors.
-  await startDefaultServer(args.server, args.baseUrl);
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
+  await startDefaultServer(args.server, args.baseUrl);
   listenForCtrlC();
   const t0 = performance.now();
   const counter = await downloadMany(

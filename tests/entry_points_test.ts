@@ -189,7 +189,7 @@ const SERVER_USAGE_ERRORS: [string[], string][] = [
 ];
 
 /** The line a missing permission is said in. */
-const MISSING = /^\*\*\* .*run again with the --allow-[a-z]+ flag$/;
+const MISSING = /^\*\*\* .*run again with the --allow-[a-z]+(?:=\S+)? flag$/;
 
 /** What a flags2 script prints before its first download. */
 const FIRST_REPORT = /^CUSTOM site: .*\n.*\n.* will be used\.\n$/;
