@@ -26,6 +26,7 @@ import {
   SERVERS,
 } from "./lib/http.ts";
 import { startDefaultServer } from "./lib/default_server.ts";
+import { endLineOnCtrlC } from "./lib/interrupt.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 
 /** The 20 most populous countries. */
@@ -89,6 +90,7 @@ export async function main(
   setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
   await startDefaultServer(label, url);
+  endLineOnCtrlC();
   const t0 = performance.now();
   let count;
   try {
