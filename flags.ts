@@ -19,6 +19,7 @@ import {
   DEFAULT_SERVER,
   errorMessage,
   hintNoServer,
+  keepLoopbackOffProxy,
   raiseForStatus,
   readBody,
   resolveServer,
@@ -89,6 +90,7 @@ export async function main(
   const [label, url] = await processArgs(Deno.args, description);
   setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
+  keepLoopbackOffProxy();
   await startDefaultServer(label, url);
   endLineOnCtrlC();
   const t0 = performance.now();

@@ -16,6 +16,7 @@ import * as files from "./lib/files.ts";
 import {
   DEFAULT_SERVER,
   hintNoServer,
+  keepLoopbackOffProxy,
   resolveServer,
   serverHelp,
   SERVERS,
@@ -253,6 +254,7 @@ export async function main(
   exitOnMissingPermission({ name: "net", host }); // else N errors.
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
+  keepLoopbackOffProxy();
   await startDefaultServer(args.server, args.baseUrl);
   listenForCtrlC();
   const t0 = performance.now();
