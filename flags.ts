@@ -19,6 +19,7 @@ import {
   DEFAULT_SERVER,
   errorMessage,
   hintNoServer,
+  keepLoopbackOffProxy,
   raiseForStatus,
   readBody,
   resolveServer,
@@ -26,6 +27,7 @@ import {
   SERVERS,
 } from "./lib/http.ts";
 import { startDefaultServer } from "./lib/default_server.ts";
+import { endLineOnCtrlC } from "./lib/interrupt.ts";
 import { exitOnMissingPermission } from "./lib/permissions.ts";
 
 /** The 20 most populous countries. */
@@ -88,7 +90,9 @@ export async function main(
   const [label, url] = await processArgs(Deno.args, description);
   setBaseUrl(url);
   await writableOrExit(makeWritableDir, DEST_DIR);
+  keepLoopbackOffProxy();
   const server = await startDefaultServer(label, url);
+  endLineOnCtrlC();
   const t0 = performance.now();
   let count;
   try {
@@ -129,7 +133,7 @@ async function processArgs(
     return resolveServer(args.server, SERVERS);
   } catch (exc) {
     if (!(exc instanceof UsageError)) throw exc;
-    parser.error(exc.message);
+    parser.usageError(exc.message);
   }
 }
 

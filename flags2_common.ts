@@ -17,6 +17,7 @@ import {
   DEFAULT_SERVER,
   fetchData,
   hintNoServer,
+  keepLoopbackOffProxy,
   resolveServer,
   serverHelp,
   SERVERS,
@@ -165,7 +166,7 @@ export async function processArgs(
   defaultConcurReq: number,
   argv: string[] = Deno.args,
 ): Promise<[Args, string[]]> {
-  // Typed, so that the compiler knows that parser.error() exits.
+  // Typed, so that the compiler knows that parser.usageError() exits.
   const parser: ArgumentParser = await argumentParser({
     description:
       "Download flags for country codes. Default: top 20 countries by population.",
@@ -210,10 +211,10 @@ export async function processArgs(
   });
   const args = parser.parse_args<Args>(argv);
   if (args.max_req < 1) {
-    parser.error("--max_req CONCURRENT must be >= 1");
+    parser.usageError("--max_req CONCURRENT must be >= 1");
   }
   if (args.limit < 1) {
-    parser.error("--limit N must be >= 1");
+    parser.usageError("--limit N must be >= 1");
   }
   let ccList: string[];
   try {
@@ -221,7 +222,7 @@ export async function processArgs(
     ccList = await expandCcArgs(args.every, args.all, args.cc, args.limit);
   } catch (exc) {
     if (!(exc instanceof UsageError)) throw exc;
-    parser.error(exc.message);
+    parser.usageError(exc.message);
   }
   if (!ccList.length) {
     ccList = POP20_CC.toSorted().slice(0, args.limit);
@@ -254,6 +255,7 @@ export async function main(
   exitOnMissingPermission({ name: "net", host }); // else N errors.
   await files.writableOrExit(files.makeWritableDir, DEST_DIR);
   if (args.trace) await files.writableOrExit(startTrace, args.trace);
+  keepLoopbackOffProxy();
   const server = await startDefaultServer(args.server, args.baseUrl);
   listenForCtrlC();
   const t0 = performance.now();

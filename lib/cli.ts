@@ -1,9 +1,12 @@
 /**
  * The command line of the scripts, the servers and the bench: npm
  * `argparse`, the port of CPython's argparse 3.14, so that each
- * `add_argument` call reads as the book's. Beyond argparse: usage errors in
- * the book's words (`*** Usage error: ...`, then the usage line, exit 2), a
- * help of fixed width and no colours, so that no run needs `--allow-env`.
+ * `add_argument` call reads as the book's, and what argparse finds wrong
+ * prints as CPython's does: the usage wrapped to the terminal's width, then
+ * `PROG: error: MESSAGE` on standard error, exit 2. The scripts' own checks
+ * print as the book's do: `*** Usage error: MESSAGE`, then the usage, on
+ * standard output, exit 2. No colours, and no run needs `--allow-env`:
+ * argparse would read the environment to decide on colours and width.
  *
  * Workers load the scripts, and so this module: argparse is imported only
  * when a parser is made.
@@ -24,28 +27,31 @@
  * @module
  */
 import type * as argparse from "npm:argparse@3.0.4";
+import { grantedEnv } from "./permissions.ts";
 
 /**
  * The parser that `argumentParser` makes: argparse's, whose `error()`
- * prints `*** Usage error: MESSAGE` and the usage line, and exits 2.
+ * prints argparse's own errors as CPython's, with `usageError()` for the
+ * scripts' own checks.
  */
 export interface ArgumentParser extends ArgparseParser {
   /**
-   * Prints `*** Usage error: MESSAGE` and the usage line, and exits 2.
+   * The book's own check: prints `*** Usage error: MESSAGE` and the usage
+   * on standard output, and exits 2.
    *
    * @param message what makes no sense
    */
-  error(message: string): never;
+  usageError(message: string): never;
 }
-/** argparse's own parser, whose `error()` `ArgumentParser` overrides. */
+/** argparse's own parser, which `ArgumentParser` extends. */
 export type ArgparseParser = argparse.ArgumentParser;
 /** What `argumentParser` takes: argparse's keyword arguments. */
 export type ArgumentParserOptions = argparse.ArgumentParserOptions;
 
 /**
  * A command line that makes no sense, in words of our own: thrown by a type
- * function, the parser says it as it is; found after parsing, the caller
- * hands its message to `parser.error()`.
+ * function or while parsing, the parser prints it as the book's own checks;
+ * found after parsing, the caller hands its message to `parser.usageError()`.
  */
 export class UsageError extends Error {
   static {
@@ -53,14 +59,33 @@ export class UsageError extends Error {
   }
 }
 
-/** Python's terminal size when it cannot ask (80 columns), less argparse's margin of 2. */
-const HELP_WIDTH = 78;
+/**
+ * The terminal's width as CPython's `shutil.get_terminal_size()` sees it,
+ * which argparse's help and usage fit (less 2): `COLUMNS` if it is a
+ * positive integer (read only when `--allow-env` grants it, never asked
+ * for), else the width of the terminal on standard output, else 80.
+ *
+ * @returns the columns
+ */
+export function terminalColumns(): number {
+  try {
+    const columns = int(grantedEnv("COLUMNS") ?? "");
+    if (columns > 0) return columns;
+  } catch { /* unset or not a number: as Python, ask the terminal */ }
+  if (Deno.stdout.isTerminal()) {
+    try {
+      const { columns } = Deno.consoleSize();
+      if (columns > 0) return columns;
+    } catch { /* no size to tell */ }
+  }
+  return 80;
+}
 
 /**
- * An argparse `ArgumentParser` named after the script that runs, with a
- * help 78 columns wide and no colours, whose `error()` prints
- * `*** Usage error: MESSAGE` and the usage line on standard error and
- * exits 2. `-h` prints the help and exits 0.
+ * An argparse `ArgumentParser` named after the script that runs, whose help
+ * and usage fit the terminal (`terminalColumns()`) and have no colours.
+ * `-h` prints the help and exits 0; argparse's own errors print as
+ * CPython's, and `usageError()` as the book's own checks, both exit 2.
  *
  * @param options argparse's, as `{ description: "..." }`; `prog` is the
  * script's file name by default
@@ -71,14 +96,16 @@ export async function argumentParser(
 ): Promise<ArgumentParser> {
   const { ArgumentParser, HelpFormatter } = await import("npm:argparse@3.0.4");
 
-  // argparse's own width comes from COLUMNS, which needs --allow-env.
-  class FixedWidthFormatter extends HelpFormatter {
+  // Left to itself, each formatter reads COLUMNS and, to decide on colours,
+  // PYTHON_COLORS, TERM and node's NODE_DISABLE_COLORS..., asking for env
+  // access in a terminal; a parser's `color: false` comes too late for that.
+  class TerminalFormatter extends HelpFormatter {
     constructor(options: argparse.HelpFormatterOptions) {
-      super({ ...options, width: HELP_WIDTH });
+      super({ ...options, width: terminalColumns() - 2, color: false });
     }
   }
 
-  class UsageErrorParser extends ArgumentParser {
+  class BookParser extends ArgumentParser implements ArgumentParser {
     override parse_known_args<T extends object = argparse.Namespace>(
       args?: string[],
       namespace?: T,
@@ -87,22 +114,21 @@ export async function argumentParser(
         return super.parse_known_args(args, namespace);
       } catch (exc) {
         if (!(exc instanceof UsageError)) throw exc;
-        this.error(exc.message);
+        this.usageError(exc.message);
       }
     }
 
-    override error(message: string): never {
-      console.error(`*** Usage error: ${message}`);
-      // One line, however long: the usage line of the book's scripts.
-      console.error(this.format_usage().trim().replace(/\s*\n\s*/g, " "));
+    usageError(message: string): never {
+      console.log(`*** Usage error: ${message}`);
+      console.log(this.format_usage().replace(/\n$/, ""));
       Deno.exit(2);
     }
   }
 
-  return new UsageErrorParser({
+  return new BookParser({
     prog: Deno.mainModule.split("/").at(-1),
-    formatter_class: FixedWidthFormatter,
-    color: false, // deciding would read the environment, even into a pipe
+    formatter_class: TerminalFormatter,
+    color: false,
     ...options,
   });
 }
@@ -117,10 +143,11 @@ export async function argumentParser(
  * @throws {TypeError} when it is not an integer
  */
 export function int(value: string): number {
-  if (!/^[+-]?\d+$/.test(value.trim())) {
+  // Python's int() takes spaces around, a sign, and _ between digits.
+  if (!/^[+-]?\d+(?:_\d+)*$/.test(value.trim())) {
     throw new TypeError(`invalid literal for int(): '${value}'`);
   }
-  return Number(value);
+  return Number(value.replaceAll("_", ""));
 }
 
 /**

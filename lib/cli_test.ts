@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { argumentParser, int, positiveInt } from "./cli.ts";
+import { argumentParser, int, positiveInt, terminalColumns } from "./cli.ts";
 import {
   lines,
   repoPath,
@@ -52,6 +52,9 @@ Deno.test("a unique prefix of a long option stands for it; an exact name wins ov
 Deno.test("int and positiveInt read integers, and are named for argparse's messages", () => {
   assert.equal(int(" +4 "), 4);
   assert.equal(int("-3"), -3);
+  assert.equal(int("1_000"), 1000); // as Python's int()
+  assert.throws(() => int("1__0"), TypeError);
+  assert.throws(() => int(""), TypeError);
   assert.throws(() => int("2.5"), TypeError);
   assert.throws(() => int("abc"), TypeError);
   assert.equal(int.name, "int");
@@ -60,7 +63,7 @@ Deno.test("int and positiveInt read integers, and are named for argparse's messa
   assert.equal(positiveInt.name, "positive int");
 });
 
-Deno.test("the help: argparse 3.14's layout, 78 columns, no colour codes", async () => {
+Deno.test("the help: argparse 3.14's layout, as wide as the terminal less 2, no colour codes", async () => {
   const help = (await benchLike()).format_help();
   assert.match(help, /^usage: bench\.ts \[-h\] \[--delay S\] /);
   assert.match(
@@ -69,7 +72,8 @@ Deno.test("the help: argparse 3.14's layout, 78 columns, no colour codes", async
   );
   assert.match(help, /\n {2}-v, --verbose\n/);
   assert.match(help, /\n {2}--memory \{time,proc\} +how\n/);
-  assert.ok(lines(help).every((line) => line.length <= 78), help);
+  const width = terminalColumns() - 2;
+  assert.ok(lines(help).every((line) => line.length <= width), help);
   assert.ok(!help.includes("\x1b["), "a colour code");
 });
 
@@ -83,46 +87,82 @@ async function runBare(
   return await runDeno(script, args, dir.path, { permissions: [], env });
 }
 
-const USAGE = "usage: flags2_sequential.ts [-h] [-a] [-e] [-l N] " +
-  "[-m CONCURRENT] [-s LABEL] [-v] [--trace FILE] [CC ...]";
+/** The usage as argparse wraps it into a pipe: 80 columns, less 2. */
+const USAGE = [
+  "usage: flags2_sequential.ts [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL]",
+  "                            [-v] [--trace FILE]",
+  "                            [CC ...]",
+];
 
-/** The SPEC's usage errors, and argparse's own words for the rest. */
-const USAGE_ERRORS: [string[], string][] = [
+/** The book's own checks: on stdout, `*** Usage error: ` and the usage. */
+const OWN_CHECKS: [string[], string][] = [
   [["-m", "0"], "--max_req CONCURRENT must be >= 1"],
   [["-l", "0"], "--limit N must be >= 1"],
   [
     ["-s", "nowhere"],
-    "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
+    "--server must be a label (DELAY, ERROR, LOCAL, REMOTE) or a base URL",
   ],
   [
     ["--ser", "nowhere"],
-    "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE",
+    "--server must be a label (DELAY, ERROR, LOCAL, REMOTE) or a base URL",
   ],
   [["BR", "ABC"], "each CC argument must be A to Z or AA to ZZ."],
+];
+
+/** What argparse finds: on stderr, the usage and `PROG: error: `. */
+const ARGPARSE_ERRORS: [string[], string][] = [
   [["-m", "abc"], "argument -m/--max_req: invalid int value: 'abc'"],
   [["--lim", "2.5"], "argument -l/--limit: invalid int value: '2.5'"],
   [["-l"], "argument -l/--limit: expected one argument"],
   [["--bogus", "BR"], "unrecognized arguments: --bogus"],
 ];
 
-Deno.test("usage errors: the message, the usage line on one line, exit 2, with no permission", async () => {
-  for (const [args, message] of USAGE_ERRORS) {
-    // Colours asked for every way: argparse is told to use none.
-    const env = { FORCE_COLOR: "1", PYTHON_COLORS: "1", COLUMNS: "40" };
-    const { code, stdout, stderr } = await runBare(args, env);
-    const why = `${args.join(" ")}\n${stderr}`;
+// Colours asked for every way, and a width: without env access, none is read.
+const ENV = { FORCE_COLOR: "1", PYTHON_COLORS: "1", COLUMNS: "40" };
+
+Deno.test("usage errors with no permission: the book's checks on stdout, argparse's on stderr, the usage 80 columns wide, exit 2", async () => {
+  for (const [args, message] of OWN_CHECKS) {
+    const { code, stdout, stderr } = await runBare(args, ENV);
+    const why = `${args.join(" ")}\n${stdout}${stderr}`;
+    assert.equal(code, 2, why);
+    assert.equal(stderr, "", why);
+    assert.deepEqual(lines(stdout), [`*** Usage error: ${message}`, ...USAGE]);
+  }
+  for (const [args, message] of ARGPARSE_ERRORS) {
+    const { code, stdout, stderr } = await runBare(args, ENV);
+    const why = `${args.join(" ")}\n${stdout}${stderr}`;
     assert.equal(code, 2, why);
     assert.equal(stdout, "", why);
-    assert.deepEqual(
-      lines(stderr),
-      [`*** Usage error: ${message}`, USAGE],
-      why,
-    );
+    assert.deepEqual(lines(stderr), [
+      ...USAGE,
+      `flags2_sequential.ts: error: ${message}`,
+    ]);
   }
 });
 
-Deno.test("-h: argparse 3.14's help on stdout, exit 0, no colour codes into a pipe, with no permission", async () => {
-  const { code, stdout, stderr } = await runBare(["-h"], { FORCE_COLOR: "1" });
+Deno.test("COLUMNS sets the width when --allow-env grants it, as Python's shutil.get_terminal_size reads it (python3 prints the same)", async () => {
+  await using dir = await tempDir();
+  const script = repoPath("flags2_sequential.ts");
+  const { code, stderr } = await runDeno(script, ["-l"], dir.path, {
+    permissions: ["--allow-env=COLUMNS"],
+    env: ENV,
+  });
+  assert.equal(code, 2, stderr);
+  assert.deepEqual(lines(stderr), [
+    "usage: flags2_sequential.ts [-h] [-a]",
+    "                            [-e]",
+    "                            [-l N]",
+    "                            [-m CONCURRENT]",
+    "                            [-s LABEL]",
+    "                            [-v]",
+    "                            [--trace FILE]",
+    "                            [CC ...]",
+    "flags2_sequential.ts: error: argument -l/--limit: expected one argument",
+  ]);
+});
+
+Deno.test("-h: argparse 3.14's help on stdout, exit 0, no colour codes, 80 columns into a pipe, with no permission", async () => {
+  const { code, stdout, stderr } = await runBare(["-h"], ENV);
   assert.equal(code, 0, stderr);
   assert.equal(stderr, "");
   assert.match(stdout, /^usage: flags2_sequential\.ts \[-h\] \[-a\] /);
@@ -139,7 +179,7 @@ Deno.test("-h: argparse 3.14's help on stdout, exit 0, no colour codes into a pi
   assert.ok(lines(stdout).every((line) => line.length <= 78), stdout);
 });
 
-Deno.test("a type that throws a UsageError: its own words, the usage line, exit 2; prog is the script's name", async () => {
+Deno.test("a type that throws a UsageError: its own words and the usage on stdout, exit 2; prog is the script's name", async () => {
   const out = await runSource(
     `import { argumentParser, UsageError } from "${CLI}";
 const parser = await argumentParser();
@@ -152,7 +192,8 @@ parser.parse_args(["--po", "99999"]);
     ["--config", repoPath("deno.json")],
   );
   assert.equal(out.code, 2, out.stderr);
-  assert.deepEqual(lines(out.stderr), [
+  assert.equal(out.stderr, "");
+  assert.deepEqual(lines(out.stdout), [
     "*** Usage error: --port N must be a port, not '99999'",
     "usage: main.ts [-h] [--port N]",
   ]);

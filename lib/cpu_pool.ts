@@ -134,9 +134,9 @@ export async function parseArgs(
     });
   }
   const { workers, threads, plain, scale = 1 } = parser.parse_args(argv);
-  if (scale < 1) parser.error("--scale N must be >= 1");
+  if (scale < 1) parser.usageError("--scale N must be >= 1");
   if (plain && workers !== undefined) {
-    parser.error("--plain runs on the main thread: no WORKERS");
+    parser.usageError("--plain runs on the main thread: no WORKERS");
   }
   const pool = plain ? "main" : threads ? "thread" : "process";
   exitOnMissingPermission(...poolNeeds(pool));

@@ -8,17 +8,29 @@
  */
 
 /**
- * Makes the folder `path` if it is missing and checks that it can be
- * written (`mkdir` alone succeeds on a read-only folder).
+ * Makes the folder `path` if it is missing and checks that files can be
+ * saved in it as `writeFileWhole` saves them: written (`mkdir` alone
+ * succeeds on a read-only folder), then renamed, for which Deno needs read
+ * access too. That access is asked for once, for the whole folder, where
+ * Deno may ask (in a terminal, without `--no-prompt`).
  *
  * @param path the folder
- * @throws {Deno.errors.NotCapable} without write access to `path`
+ * @throws {Deno.errors.NotCapable} without write or read access to `path`,
+ * naming the flag to run again with (`--allow-read=downloads`)
  * @throws {Deno.errors.AlreadyExists} and other `Deno.errors` when it cannot
  * be made or written
  */
 export async function makeWritableDir(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true });
   await Deno.remove(await Deno.makeTempFile({ dir: path }));
+  const read = { name: "read", path } as const;
+  if (Deno.permissions.requestSync(read).state !== "granted") {
+    const folder = path.replace(/(.)\/+$/, "$1");
+    throw new Deno.errors.NotCapable(
+      `a file is written aside, then renamed into place, which requires ` +
+        `read access, run again with the --allow-read=${folder} flag`,
+    );
+  }
 }
 
 /**

@@ -10,6 +10,7 @@
  * @module
  */
 import { UsageError } from "./cli.ts";
+import { grantedEnv } from "./permissions.ts";
 
 /** The most bytes a body may have: far above any flag. */
 export const MAX_BODY = 1024 * 1024;
@@ -189,11 +190,12 @@ export function resolveServer(
   }
   const label = server.toUpperCase();
   if (!(label in servers)) {
-    throw new UsageError(`--server LABEL must be one of ${labels(servers)}`);
+    throw new UsageError(
+      `--server must be a label (${labels(servers)}) or a base URL`,
+    );
   }
   const variable = `FLAGS2_${label}_URL`;
-  const { state } = Deno.permissions.querySync({ name: "env", variable });
-  const moved = state === "granted" ? Deno.env.get(variable) : undefined;
+  const moved = grantedEnv(variable);
   return [label, moved ? httpUrl(variable, moved) : servers[label]];
 }
 
@@ -233,10 +235,43 @@ function httpUrl(what: string, value: string): string {
 /** The labels of the servers that `deno task serve` starts. */
 const TEST_SERVERS = ["LOCAL", "DELAY", "ERROR"];
 
+/** Where Deno's fetch finds an HTTP proxy. */
+const PROXY_VARIABLES = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
+/** Loopback as `NO_PROXY` names it: a host name, a CIDR block, an address. */
+const LOOPBACK = "localhost,127.0.0.0/8,::1";
+
 /**
- * After a run where every download failed, says on standard error how to
- * start the test servers if `label` is one of them and nothing accepts a
- * connection at `baseUrl`.
+ * Keeps requests to loopback off an HTTP proxy. Deno's fetch sends every
+ * request to the proxy of `HTTP_PROXY` (or `ALL_PROXY`) when one is set,
+ * to localhost too, unless `NO_PROXY` names the host; it reads them when a
+ * thread makes its first request. With env access granted (never asked
+ * for), this adds loopback to `NO_PROXY` before this process's first
+ * request, and Workers started later follow; without, `hintNoServer` says
+ * what to set when the proxy fails.
+ */
+export function keepLoopbackOffProxy(): void {
+  if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return;
+  if (!PROXY_VARIABLES.some((name) => Deno.env.get(name))) return;
+  // NO_PROXY, even empty, hides no_proxy.
+  const noProxy = Deno.env.get("NO_PROXY") || Deno.env.get("no_proxy");
+  Deno.env.set("NO_PROXY", noProxy ? `${noProxy},${LOOPBACK}` : LOOPBACK);
+}
+
+/** A status that a proxy answers when it cannot reach the server. */
+const GATEWAY_ERRORS = new Set([502, 503, 504]);
+
+/**
+ * After a run where every download failed, says on standard error why, if
+ * `label` is one of the test servers: nothing answers at `baseUrl` (start
+ * the test servers), or something does but fetch's requests go to an HTTP
+ * proxy that fails (set `NO_PROXY`).
  *
  * @param label the server's label
  * @param baseUrl its URL
@@ -246,15 +281,56 @@ export async function hintNoServer(
   baseUrl: string,
 ): Promise<void> {
   if (!TEST_SERVERS.includes(label)) return;
-  try {
-    const signal = AbortSignal.timeout(1000);
-    await (await fetch(baseUrl, { method: "HEAD", signal })).body?.cancel();
-  } catch (exc) {
-    // fetch's TypeError is a network error; a timeout means someone is there.
-    if (!(exc instanceof TypeError)) return;
+  const { hostname, port } = new URL(baseUrl);
+  // A client whose one transport is the server's address: never a proxy.
+  using direct = Deno.createHttpClient({
+    proxy: {
+      transport: "tcp",
+      hostname: hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: Number(port) || 80,
+    },
+  });
+  const answer = await headStatus(baseUrl, direct);
+  if (answer === "unreachable") {
     console.error(
       `*** No server at ${baseUrl}: start the test servers with ` +
         `"deno task serve" in another terminal.`,
     );
+    return;
+  }
+  const viaFetch = await headStatus(baseUrl);
+  if (
+    viaFetch === "unreachable" ||
+    GATEWAY_ERRORS.has(viaFetch as number) &&
+      !GATEWAY_ERRORS.has(answer as number)
+  ) {
+    console.error(
+      `*** A server answers at ${baseUrl}, but fetch's requests go to an ` +
+        `HTTP proxy (HTTP_PROXY or ALL_PROXY), which fails: set ` +
+        `NO_PROXY=${LOOPBACK}, or grant --allow-env, with which the script ` +
+        `keeps loopback off the proxy.`,
+    );
+  }
+}
+
+/**
+ * The status that a HEAD of `url` gets within a second: "timeout" when
+ * someone is there but slow, "unreachable" for a network error.
+ */
+async function headStatus(
+  url: string,
+  client?: Deno.HttpClient,
+): Promise<number | "timeout" | "unreachable"> {
+  try {
+    const signal = AbortSignal.timeout(1000);
+    const resp = await fetch(url, { method: "HEAD", signal, client });
+    await resp.body?.cancel();
+    return resp.status;
+  } catch (exc) {
+    if (exc instanceof TypeError) return "unreachable"; // fetch's network error
+    if (exc instanceof DOMException && exc.name === "TimeoutError") {
+      return "timeout";
+    }
+    throw exc;
   }
 }

@@ -124,7 +124,9 @@ Deno.test("raiseForStatus: a 2xx passes, its body unread", async () => {
 Deno.test("resolveServer: a label not in SERVERS, or a URL not http(s) with a host, is a usage error", () => {
   assert.throws(
     () => resolveServer("nowhere", SERVERS),
-    new UsageError("--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE"),
+    new UsageError(
+      "--server must be a label (DELAY, ERROR, LOCAL, REMOTE) or a base URL",
+    ),
   );
   for (const url of ["http://", "https:", "http://:80/f", "ftp://x/f", "a:b"]) {
     assert.throws(

@@ -80,6 +80,18 @@ export function exitOnMissingPermission(
   globalThis.addEventListener("error", (e) => report(e, e.error));
 }
 
+/**
+ * The environment variable `name` if environment access to it is granted,
+ * without ever asking for it: a setting that a run may do without.
+ *
+ * @param name the variable, e.g. `COLUMNS`
+ * @returns its value; undefined when unset or not granted
+ */
+export function grantedEnv(name: string): string | undefined {
+  const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+  return state === "granted" ? Deno.env.get(name) : undefined;
+}
+
 /** What `need` names, as Deno's message does: a path, a host, a variable... */
 function target(need: Deno.PermissionDescriptor): string | undefined {
   const value = Object.entries(need).find(([key]) => key !== "name")?.[1];

@@ -3,8 +3,8 @@
  * `flags_threadpool.ts`, `flags_asyncio.ts`, `flags_threadpool_ac.ts`) and
  * of `demo_executor_map.ts`, run as a reader runs them: `deno run -A SCRIPT
  * -s URL` from a fresh temporary directory, against a real slow_server.ts
- * server on 127.0.0.1; and of how a `Future` prints, which Example 17-4
- * shows.
+ * server on 127.0.0.1, and Ctrl-C in a terminal; and of how a `Future`
+ * prints, which Example 17-4 shows.
  *
  * @module
  */
@@ -26,6 +26,8 @@ import {
   settleAll,
   tempDir,
 } from "../testing/harness.ts";
+import { denoArgv } from "../testing/process.ts";
+import { runInTerminal } from "../testing/terminal.ts";
 
 const DOWNLOADERS = ["flags.ts", "flags_threadpool.ts", "flags_asyncio.ts"];
 const LAST_LINE = /^20 flags downloaded in \d+\.\d\ds$/;
@@ -71,6 +73,51 @@ Deno.test("least permissions: flags, flags_threadpool, flags_asyncio, flags_thre
       script === "flags_threadpool_ac.ts" ? 5 : 20,
       why,
     );
+  }));
+});
+
+/**
+ * A server that answers its first request with a flag and holds every
+ * later one until it is disposed of: a run shows one code, then waits for
+ * Ctrl-C, however slow the machine.
+ */
+function firstFlagOnly(): AsyncDisposable & { url: string } {
+  let answered = false;
+  const { promise: released, resolve: release } = Promise.withResolvers();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async () => {
+      if (answered) {
+        await released;
+        return new Response(null, { status: 503 });
+      }
+      answered = true;
+      return new Response("GIF89a, the first flag");
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/flags`,
+    async [Symbol.asyncDispose]() {
+      release(undefined);
+      await server.shutdown();
+    },
+  };
+}
+
+Deno.test("in a terminal, Ctrl-C during flags, flags_threadpool, flags_asyncio ends the line of codes, exit 130", async () => {
+  await settleAll(DOWNLOADERS.map(async (script) => {
+    await using server = firstFlagOnly();
+    await using dir = await tempDir();
+    const argv = denoArgv(["run", repoPath(script), "-s", server.url], ["-A"]);
+    const { code, screen, typed } = await runInTerminal(argv, {
+      cwd: dir.path,
+      type: { when: /[A-Z]{2} $/, keys: "\x03" }, // the code shown
+    });
+    const why = `${script}: exit ${code}\n${JSON.stringify(screen)}`;
+    assert.ok(typed, why);
+    assert.equal(code, 130, why);
+    // The terminal echoes ^C; then the script's newline, as \r\n.
+    assert.match(screen, /[A-Z]{2} (?:\^C)?\r\n$/, why);
   }));
 });
 

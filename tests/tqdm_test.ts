@@ -18,6 +18,7 @@ import {
   total,
 } from "../testing/harness.ts";
 import { denoArgv } from "../testing/process.ts";
+import { drawnLines, runInTerminal } from "../testing/terminal.ts";
 
 /**
  * `[columns, the first line]` that tqdm 4.70.1 drew over 3 items in a
@@ -32,36 +33,17 @@ const TQDM_FIRST_LINES: [number, string][] = [
   [120, `  0%|${" ".repeat(92)}| 0/3 [00:00<?, ?it/s]`],
 ];
 
-/** The lines a terminal shows of `screen`, as drawn: escapes removed. */
-function drawnLines(screen: string): string[] {
-  // The bar is redrawn after \r; the terminal ends lines with \r\n.
-  // Deno clears the line (ESC[2K) as a Worker loads its modules.
-  // deno-lint-ignore no-control-regex -- ANSI escapes start with ESC
-  return screen.replace(/\x1b\[[\d;]*[A-Za-z]/g, "")
-    .split(/\r\n|\r/).map((line) => line.trimEnd());
-}
-
 /** What a loop over 3 items in `tqdm` shows in a terminal `columns` wide. */
 async function threeItemsInTerminal(columns: number): Promise<string[]> {
   const tqdmUrl = import.meta.resolve("../lib/tqdm.ts");
   const code = `import { tqdm } from "${tqdmUrl}";\n` +
     "for await (const _ of tqdm([1, 2, 3], 3));";
-  const quoted = denoArgv(["eval", code], ["-q"])
-    .map((arg) => `'${arg}'`).join(" ");
-  const { code: status, stdout } = await new Deno.Command("script", {
-    args: [
-      "-qfec",
-      `stty cols ${columns} rows 24; exec ${quoted}`,
-      "/dev/null",
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
+  const run = await runInTerminal(denoArgv(["eval", code], ["-q"]), {
+    columns,
     env: { NO_COLOR: "1" },
-  }).output();
-  const screen = new TextDecoder().decode(stdout);
-  assert.equal(status, 0, screen);
-  return drawnLines(screen).filter((line) => line !== "");
+  });
+  assert.equal(run.code, 0, run.screen);
+  return drawnLines(run.screen).filter((line) => line !== "");
 }
 
 Deno.test("in a terminal: the bar as wide as tqdm's, which leaves the last column", async () => {
@@ -90,37 +72,13 @@ async function ctrlCInTerminal(
   cwd: string,
   denoFlags: string[] = [],
 ): Promise<string> {
-  const quoted = denoArgv(["run", script, ...args], ["-A", ...denoFlags])
-    .map((arg) => `'${arg}'`).join(" ");
-  const child = new Deno.Command("script", {
-    args: [
-      "-qfec",
-      `stty cols ${COLUMNS} rows 24; exec ${quoted}`,
-      "/dev/null",
-    ],
+  const argv = denoArgv(["run", script, ...args], ["-A", ...denoFlags]);
+  const { screen } = await runInTerminal(argv, {
+    columns: COLUMNS,
     cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
     env: { NO_COLOR: "1" },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  let screen = "";
-  let typed = false;
-  try {
-    const decoder = new TextDecoderStream();
-    for await (const text of child.stdout.pipeThrough(decoder)) {
-      screen += text;
-      if (!typed && /\| [1-9]\d*\/\d+ \[/.test(screen)) {
-        await writer.write(new TextEncoder().encode("\x03"));
-        typed = true;
-      }
-    }
-  } finally {
-    if (!typed) child.kill("SIGKILL");
-    await writer.close().catch(() => {});
-    await child.status;
-  }
+    type: { when: /\| [1-9]\d*\/\d+ \[/, keys: "\x03" },
+  });
   return screen;
 }
 
