@@ -26,8 +26,14 @@ import { isFile } from "../testing/files.ts";
 import { BookError, loadBook } from "./book.ts";
 import { chartPanels, renderChart } from "./chart.ts";
 import { CPU_SCRIPTS, type CpuRow, cpuTable, runCpu, SCALE } from "./cpu.ts";
+import {
+  FUTURES_ROWS,
+  type FuturesResult,
+  futuresTable,
+  runFutures,
+} from "./futures.ts";
 import { benchmarkPage, machine, summarize } from "./page.ts";
-import { inRounds, runOnce, warn } from "./runs.ts";
+import { inRounds, runOnce, versionOf, warn } from "./runs.ts";
 import {
   type Case,
   CURL,
@@ -55,9 +61,10 @@ async function parseOptions(args: string[]): Promise<Options> {
     metavar: "NAME",
     action: "append",
     type: (name: string) => name.toLowerCase(),
-    choices: [...new Set([...names, "delay", "error", "cpu"])],
+    choices: [...new Set([...names, "delay", "error", "cpu", "futures"])],
     help: `run only this scenario (repeatable): ${names.join(", ")}, or ` +
-      "local, delay, error, or cpu",
+      "local, delay, error, cpu, or futures (futures.ts beside CPython's " +
+      "concurrent.futures)",
   });
   parser.add_argument("--repeat", {
     metavar: "N",
@@ -143,6 +150,7 @@ async function main(args: string[]): Promise<void> {
   const scenarios = pickScenarios(named);
   // The CPU-bound scripts: with every scenario, or when named.
   const cpu = named.length === 0 || named.includes("cpu");
+  const futures = named.length === 0 || named.includes("futures");
   const { quick } = options;
   const repeat = options.repeat ?? (quick ? 1 : 3);
   const book = await loadBook(options.book, options.python).catch((exc) => {
@@ -155,12 +163,25 @@ async function main(args: string[]): Promise<void> {
   const interrupted = listenForCtrlC();
   const date = new Date();
   let cpuRows: CpuRow[] = [];
+  let futuresRows: FuturesResult[] = [];
   try {
     cases = await runAll(cases, repeat, interrupted);
     if (cpu) {
       const scales = quick ? [1] : [1, SCALE];
       const scripts = [...CPU_SCRIPTS, ...book.cpu];
       cpuRows = await runCpu(scripts, repeat, scales, interrupted);
+    }
+    if (futures) {
+      const python = (await versionOf([options.python, "--version"]))
+        ? options.python
+        : undefined;
+      if (!python) warn(`*** ${options.python} not found: no CPython column`);
+      futuresRows = await runFutures(
+        FUTURES_ROWS,
+        repeat,
+        python,
+        interrupted,
+      );
     }
   } catch (exc) {
     if (!interrupted.aborted) throw exc;
@@ -180,10 +201,14 @@ async function main(args: string[]): Promise<void> {
     columns,
     chart: panels.length ? relative(dirname(options.md), options.svg) : "",
     cpu: cpu ? cpuTable(cpuRows, repeat) : undefined,
+    futures: futures ? futuresTable(futuresRows, repeat) : undefined,
   });
   console.log(page);
   await writeOut(options.md, page);
-  const results = { date: date.toISOString(), repeat, rows, cpu: cpuRows };
+  const results = {
+    ...{ date: date.toISOString(), repeat, rows, cpu: cpuRows },
+    futures: futuresRows,
+  };
   await writeOut(options.json, JSON.stringify(results, null, 2) + "\n");
   console.error(`\nPage:    ${options.md}\nResults: ${options.json}`);
   if (panels.length) { // none when only cpu ran
@@ -192,7 +217,8 @@ async function main(args: string[]): Promise<void> {
     await writeOut(options.svg, renderChart(title, panels));
     console.error(`Chart:   ${options.svg}`);
   }
-  const bad = [...rows, ...cpuRows].filter((row) => row.problems.length);
+  const bad = [...rows, ...cpuRows, ...futuresRows]
+    .filter((row) => row.problems.length);
   if (bad.length) {
     console.error(`*** ${bad.length} row(s) did not add up: see "check".`);
   }

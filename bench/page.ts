@@ -144,11 +144,17 @@ function figures(rows: Row[], columns: string[]): string[] {
   });
 }
 
-/** What a page is made of: the run's command, date, machine, runs per row, notes, flags rows and their ratio columns, the chart's path from the page, the CPU table. */
-export type PageParts = { command: string; date: Date; repeat: number } & {
-  machine: Awaited<ReturnType<typeof machine>>;
-  notes: string[];
-} & { rows: Row[]; columns: string[]; chart: string; cpu?: string };
+/** What a page is made of: the run's command, date, machine, runs per row, notes, flags rows and their ratio columns, the chart's path from the page, the CPU table, the futures table. */
+export type PageParts =
+  & { command: string; date: Date; repeat: number }
+  & {
+    machine: Awaited<ReturnType<typeof machine>>;
+    notes: string[];
+  }
+  & { rows: Row[]; columns: string[]; chart: string; cpu?: string }
+  & {
+    futures?: string;
+  };
 
 /** The Markdown page of a run. */
 export function benchmarkPage(p: PageParts): string {
@@ -189,5 +195,8 @@ export function benchmarkPage(p: PageParts): string {
   }
   if (p.chart) lines.push("", `![Downloads completed over time](${p.chart})`);
   if (p.cpu) lines.push("", "## CPU-bound scripts", "", p.cpu);
+  if (p.futures) {
+    lines.push("", "## futures.ts beside concurrent.futures", "", p.futures);
+  }
   return lines.join("\n") + "\n";
 }

@@ -25,23 +25,34 @@ export interface Call {
   name: string;
   /** Its arguments. */
   args: unknown[];
+  /**
+   * Sent ahead: the worker starts it in the place of one of its calls that
+   * ends (the first such call that ends, in the order they were sent), or
+   * when the pool says `go`.
+   */
+  ahead?: true;
 }
 
 /**
  * What a pool sends a worker: first the initializer to run (`name` empty
- * for none), then calls to start in order, several to a message.
+ * for none), then calls to start in order, several to a message, or to
+ * start now among those sent ahead (those the worker has not started yet).
  */
-export type ToWorker = { init: { name: string; args: unknown[] } } | Call[];
+export type ToWorker =
+  | { init: { name: string; args: unknown[] } }
+  | Call[]
+  | { go: number[] };
 
 /**
  * How a call went, as its worker tells it: its first part (up to its first
  * `await`, or all of it) took `ms`, `cold` if it was the first call of its
  * function in that worker (which pays for loading and compiling), and then
  * it awaits, or it ended with a value or an error; a call that awaited
- * tells how it ended later, without `ms`.
+ * tells how it ended later, without `ms`. A call that ended names the call
+ * sent ahead that the worker started in its place, if any: `next`.
  */
 export type Reply =
-  & { id: number; ms?: number; cold?: true }
+  & { id: number; ms?: number; cold?: true; next?: number }
   & ({ awaits: true } | { value: unknown } | { error: ErrorFields });
 
 /**

@@ -53,6 +53,7 @@ import {
 } from "./base.ts";
 import {
   BLOCKED_MS,
+  type Call,
   type ErrorFields,
   type FromWorker,
   rebuildError,
@@ -88,6 +89,13 @@ const QUICK_MS = 0.5;
  */
 const QUICK_STREAK = 4;
 
+/**
+ * How many calls of a function must have ended, none stopping its worker,
+ * before its calls go ahead (see `#sendAhead`): a call sent ahead cannot be
+ * taken back from a worker that a call blocks.
+ */
+const AHEAD_AFTER = 4;
+
 /** A call and its future, as Python's `_WorkItem`. */
 interface WorkItem {
   future: Future<unknown>;
@@ -100,6 +108,10 @@ interface WorkItem {
   cold?: boolean;
   /** How long its first part was expected to take when it was sent (ms). */
   expectMs?: number;
+  /** Whether it was sent ahead and waits in its worker for a place. */
+  ahead?: boolean;
+  /** Its id, once sent. */
+  id?: number;
 }
 
 /** What the pool learned of a function's calls. */
@@ -110,8 +122,8 @@ interface Conduct {
   awaits: boolean;
   /** How many of its last calls in a row were quick (see `QUICK_MS`). */
   quickStreak: number;
-  /** Whether a call of it has ended. */
-  ended: boolean;
+  /** How many of its calls have ended. */
+  ends: number;
   /** Whether its calls, after awaiting, stopped a worker (see `BLOCKED_MS`). */
   strands: boolean;
 }
@@ -164,8 +176,10 @@ export interface PoolOptions {
 /** One worker and the calls it carries. */
 interface Slot {
   link: WorkerLink;
-  /** The calls it carries, by id. */
+  /** The calls it carries, by id, those sent ahead included. */
   calls: Map<number, WorkItem>;
+  /** The calls sent ahead that it has not started, in order. */
+  ahead: WorkItem[];
   /** How many of them each function has. */
   names: Map<string, number>;
   /** The calls whose first part it has not told yet: while any, it is busy. */
@@ -372,6 +386,7 @@ export abstract class WorkerPool extends Executor {
         this.#again = false;
         this.#startPending();
         this.#sendReady();
+        this.#sendAhead();
         this.#adjustWorkerCount();
       } while (this.#again && !this.#broken);
     } finally {
@@ -422,6 +437,43 @@ export abstract class WorkerPool extends Executor {
       this.#post(slot, batch);
     }
     this.#ready = waiting;
+  }
+
+  /**
+   * Sends pending calls ahead to a worker that carries calls of their
+   * function, as many as it has running: each starts there, with no message
+   * to the pool and back, as soon as one of those ends. Only for a function
+   * that awaits and rides, once `AHEAD_AFTER` of its calls ended, and to a
+   * worker that turns.
+   * A call sent ahead is running, as Python's process pool marks the calls
+   * it queues for its processes; it cannot be cancelled.
+   */
+  #sendAhead(): void {
+    for (const slot of this.#live) {
+      const head = this.#queue.peek();
+      if (!head) return;
+      if (!this.#mayGoAhead(slot, head.name)) continue;
+      const batch: WorkItem[] = [];
+      const room = Math.min(
+        slot.calls.size - 2 * slot.ahead.length,
+        this.#maxCalls - slot.sent,
+      );
+      while (batch.length < room && this.#queue.peek()?.name === head.name) {
+        const item = this.#queue.dequeue()!;
+        if (item.future.setRunningOrNotifyCancel()) batch.push(item);
+      }
+      if (batch.length) this.#post(slot, batch, true);
+    }
+  }
+
+  /** Whether calls of `name` may go ahead to `slot` (see `#sendAhead`). */
+  #mayGoAhead(slot: Slot, name: string): boolean {
+    const conduct = this.#conduct.get(name);
+    return !!conduct?.awaits && this.#rides(name) &&
+      conduct.ends >= AHEAD_AFTER && slot.started &&
+      !slot.untold.size && slot.names.size === 1 && slot.names.has(name) &&
+      slot.ahead.length < slot.calls.size - slot.ahead.length &&
+      this.#turning(slot);
   }
 
   /** Adds queued calls of the batch's function to it, sharing its place. */
@@ -512,7 +564,7 @@ export abstract class WorkerPool extends Executor {
 
   /** Whether `name` rides, and a call of it has ended. */
   #known(name: string): boolean {
-    return this.#rides(name) && this.#conduct.get(name)!.ended;
+    return this.#rides(name) && this.#conduct.get(name)!.ends > 0;
   }
 
   /** Whether calls of `name` ride, do not await and are quick: they go as chunks. */
@@ -608,6 +660,7 @@ export abstract class WorkerPool extends Executor {
   #newWorker(): void {
     const slot: Slot = {
       calls: new Map(),
+      ahead: [] as WorkItem[],
       names: new Map(),
       untold: new Set(),
       sentAt: performance.now(),
@@ -644,7 +697,7 @@ export abstract class WorkerPool extends Executor {
   }
 
   /** Sends `batch` to `slot`, but a call whose `fn` is not the module's own, or whose arguments cannot be cloned. */
-  #post(slot: Slot, batch: WorkItem[]): void {
+  #post(slot: Slot, batch: WorkItem[], ahead = false): void {
     const sent = new Map<number, WorkItem>();
     for (const item of batch) {
       const exported = this.#exports?.[item.name];
@@ -652,7 +705,9 @@ export abstract class WorkerPool extends Executor {
         this.#fail(item, notExported(this.module, item.name, exported));
       } else sent.set(++this.#lastId, item);
     }
-    const calls = [...sent].map(([id, { name, args }]) => ({ id, name, args }));
+    const calls: Call[] = [...sent].map(([id, { name, args }]) => (
+      ahead ? { id, name, args, ahead } : { id, name, args }
+    ));
     try {
       if (calls.length) slot.link.send(calls);
     } catch { // one of them cannot be cloned: each alone
@@ -668,14 +723,38 @@ export abstract class WorkerPool extends Executor {
     if (!calls.length) return;
     if (!slot.calls.size) slot.link.keepAlive(true);
     clearTimeout(slot.idle);
-    for (const { id } of calls) this.#carry(slot, id, sent.get(id)!);
+    for (const { id } of calls) {
+      const item = sent.get(id)!;
+      if (ahead) this.#carryAhead(slot, id, item);
+      else this.#carry(slot, id, item);
+    }
     slot.sent += calls.length;
     slot.sentAt = performance.now();
-    this.#peakRunning = Math.max(this.#peakRunning, this.#carried);
   }
 
   #carry(slot: Slot, id: number, item: WorkItem): void {
+    item.id = id;
     slot.calls.set(id, item);
+    this.#count(slot, item);
+    this.#starts(slot, item);
+  }
+
+  /** Carries a call sent ahead: it holds no place, and does not run yet. */
+  #carryAhead(slot: Slot, id: number, item: WorkItem): void {
+    item.id = id;
+    item.ahead = true;
+    slot.calls.set(id, item);
+    slot.ahead.push(item);
+    this.#count(slot, item);
+  }
+
+  #count(slot: Slot, item: WorkItem): void {
+    slot.names.set(item.name, (slot.names.get(item.name) ?? 0) + 1);
+  }
+
+  /** `item` runs on `slot` from now: its first part is not told yet. */
+  #starts(slot: Slot, item: WorkItem): void {
+    item.ahead = false;
     slot.untold.add(item);
     item.cold = !slot.ran.has(item.name);
     if (item.cold) slot.coldUntold += 1;
@@ -683,19 +762,36 @@ export abstract class WorkerPool extends Executor {
     // An unknown first part counts as BATCH_MS: nothing is sent beside it.
     item.expectMs = Math.min(this.#expectMs(item.name), BATCH_MS);
     slot.untoldMs += item.expectMs;
-    slot.names.set(item.name, (slot.names.get(item.name) ?? 0) + 1);
     this.#carried += 1;
+    this.#peakRunning = Math.max(this.#peakRunning, this.#carried);
   }
 
   /** Takes the call `id` off `slot`, and frees its place once its chunk is done. */
   #drop(slot: Slot, id: number, item: WorkItem): void {
     slot.calls.delete(id);
-    this.#told(slot, item);
     const left = slot.names.get(item.name)! - 1;
     if (left) slot.names.set(item.name, left);
     else slot.names.delete(item.name);
+    if (item.ahead) {
+      slot.ahead.splice(slot.ahead.indexOf(item), 1);
+      return;
+    }
+    this.#told(slot, item);
     this.#carried -= 1;
-    this.#free(item);
+  }
+
+  /**
+   * The call sent ahead that takes the place of `item`, which ended: the
+   * one the worker says it started (`next`), or else the first it has not
+   * started, which the pool tells it to start now (`go`).
+   */
+  #heir(slot: Slot, item: WorkItem, next?: number): WorkItem | undefined {
+    const heir = next === undefined ? slot.ahead[0] : slot.calls.get(next);
+    if (!heir?.ahead) return undefined; // started by a `go` already
+    slot.ahead.splice(slot.ahead.indexOf(heir), 1);
+    heir.place = item.place;
+    this.#starts(slot, heir);
+    return heir;
   }
 
   /** Marks the first part of `item` told; false if it was already. */
@@ -758,6 +854,7 @@ export abstract class WorkerPool extends Executor {
   /** Learns from each reply, frees the places of the calls that ended, dispatches, then settles their futures. */
   #replies(slot: Slot, replies: Reply[]): void {
     const ended: [WorkItem, Reply][] = [];
+    const go: number[] = [];
     for (const reply of replies) {
       const item = slot.calls.get(reply.id);
       if (!item) continue;
@@ -770,10 +867,14 @@ export abstract class WorkerPool extends Executor {
         conduct.quickStreak = ms < QUICK_MS ? conduct.quickStreak + 1 : 0;
       }
       if ("awaits" in reply) continue;
-      conduct.ended = true;
+      conduct.ends += 1;
       this.#drop(slot, reply.id, item);
+      const heir = this.#heir(slot, item, reply.next);
+      if (!heir) this.#free(item);
+      else if (reply.next !== heir.id) go.push(heir.id!);
       ended.push([item, reply]);
     }
+    if (go.length) slot.link.send({ go });
     if (!slot.calls.size) this.#idleAgain(slot);
     this.#dispatch();
     for (const [{ future }, reply] of ended) {
@@ -792,7 +893,7 @@ export abstract class WorkerPool extends Executor {
         firstMs: Infinity,
         awaits: false,
         quickStreak: 0,
-        ended: false,
+        ends: 0,
         strands: false,
       };
       this.#conduct.set(name, conduct);
@@ -834,6 +935,7 @@ export abstract class WorkerPool extends Executor {
       );
     }
     for (const [id, item] of carried) {
+      if (!item.ahead) this.#free(item);
       this.#drop(slot, id, item);
       item.future.setException(this.brokenError(message));
     }

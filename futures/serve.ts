@@ -29,6 +29,8 @@ import {
 
 /** How often the event loop of a worker stamps that it turns. */
 const TICK_MS = 10;
+/** Replies within this long of a message wait for the end of the turn (see `Outbox`). */
+const COALESCE_MS = 1;
 
 /** How a worker talks to its pool. */
 export interface Channel {
@@ -52,8 +54,10 @@ const running = new AsyncLocalStorage<Call>();
  * Serves the calls of `module` over `channel`: the first message runs the
  * initializer, each one after it starts its calls in order. A call that
  * returns a promise is told as awaiting, and the worker takes the next call
- * while it waits; a call that blocks keeps the worker until it returns.
- * Once the initializer has thrown, the worker runs nothing more.
+ * while it waits; a call that blocks keeps the worker until it returns. A
+ * call sent ahead waits until a call ends, and starts in its place at once,
+ * with no message to the pool and back. Once the initializer has thrown,
+ * the worker runs nothing more.
  *
  * @param module the URL of the module whose exported functions run.
  * @param channel how to reach the pool.
@@ -67,11 +71,13 @@ export function serveCalls(
   const outbox = new Outbox(channel);
   /** The functions that have run here: the first call of each is cold. */
   const ran = new Set<string>();
+  /** The calls sent ahead and not started yet, in order. */
+  const ahead: Call[] = [];
   keepAccidentsToTheirCall();
   let ready: Promise<Exports | undefined> = import(module);
   ready.catch(() => {}); // each call reports it
   return (message) => {
-    if (!Array.isArray(message)) {
+    if ("init" in message) {
       ready = initialize(module, ready, message.init, channel);
       ready.catch(() => {});
       return;
@@ -79,13 +85,26 @@ export function serveCalls(
     // `then` keeps the order of arrival while the import runs.
     ready.then(
       (exports) => {
-        if (exports) { for (const call of message) start(exports, call); }
+        if (!exports) return;
+        if ("go" in message) return go(exports, message.go);
+        for (const call of message) {
+          if (call.ahead) ahead.push(call);
+          else start(exports, call);
+        }
       },
       (exc) => {
+        if ("go" in message) return;
         for (const { id } of message) outbox.post({ id, ...failed(exc) });
       },
     );
   };
+
+  function go(exports: Exports, ids: number[]): void {
+    for (const id of ids) {
+      const i = ahead.findIndex((call) => call.id === id);
+      if (i >= 0) start(exports, ahead.splice(i, 1)[0]);
+    }
+  }
 
   function start(exports: Exports, call: Call): void {
     const { id } = call;
@@ -96,18 +115,26 @@ export function serveCalls(
       result = running.run(call, invoke, module, exports, call);
     } catch (exc) {
       const ms = loop.ran(t0);
-      return outbox.post({ id, ms, ...coldly(cold), ...failed(exc) });
+      return end(exports, { id, ms, ...coldly(cold), ...failed(exc) });
     }
     const timed = { id, ms: loop.ran(t0), ...coldly(cold) };
     if (typeof (result as PromiseLike<unknown>)?.then !== "function") {
-      return outbox.post({ ...timed, value: result });
+      return end(exports, { ...timed, value: result });
     }
     outbox.post({ ...timed, awaits: true });
     loop.rides(call);
     Promise.resolve(result).then(
-      (value) => outbox.post({ id, value }),
-      (exc) => outbox.post({ id, ...failed(exc) }),
+      (value) => end(exports, { id, value }),
+      (exc) => end(exports, { id, ...failed(exc) }),
     ).finally(() => loop.ended(call));
+  }
+
+  /** Tells how a call ended, and starts the next call sent ahead in its place. */
+  function end(exports: Exports, reply: Reply): void {
+    loop.check(channel);
+    const next = ahead.shift();
+    outbox.post(next ? { ...reply, next: next.id } : reply);
+    if (next) start(exports, next);
   }
 }
 
@@ -154,14 +181,17 @@ function failed(exc: unknown): { error: ReturnType<typeof errorFields> } {
 }
 
 /**
- * The replies of a turn of the event loop, posted in one message once the
- * turn's timers and messages are done: by a message to itself, which comes
- * after them (a microtask would come after each one, and a timer 1-3 ms
- * later); a reply that cannot be cloned goes on its own, as the error that
- * says why.
+ * Posts the replies: at once (after the code that made them, a microtask),
+ * unless a message went less than `COALESCE_MS` ago; then, with the others
+ * of that turn of the event loop, once its timers and messages are done, by
+ * a message to itself, which comes after them (a timer would come 1-3 ms
+ * later). So a reply waits for no call's code but its own, and a hundred
+ * timers that fire together make two messages, not a hundred. A reply that
+ * cannot be cloned goes on its own, as the error that says why.
  */
 class Outbox {
   #replies: Reply[] = [];
+  #sentAt = -Infinity;
   readonly #channel: Channel;
   readonly #wake = new MessageChannel();
 
@@ -173,12 +203,17 @@ class Outbox {
   }
 
   post(reply: Reply): void {
-    if (this.#replies.push(reply) === 1) this.#wake.port1.postMessage(null);
+    if (this.#replies.push(reply) > 1) return;
+    if (performance.now() - this.#sentAt > COALESCE_MS) {
+      queueMicrotask(() => this.#flush());
+    } else this.#wake.port1.postMessage(null);
   }
 
   #flush(): void {
     const replies = this.#replies;
+    if (!replies.length) return;
     this.#replies = [];
+    this.#sentAt = performance.now();
     try {
       this.#channel.send(replies);
     } catch {
@@ -197,11 +232,12 @@ class Outbox {
 
 /**
  * Watches the worker's event loop: stamps each turn, and finds the turns
- * that came `BLOCKED_MS` late or more, while this thread used the processor
- * or slept in `Atomics.wait` (a thread the machine did not run is not
- * blocked), for reasons other than the first parts of calls, which the pool
- * times from their replies. Such a stop comes from a call that awaited: the
- * functions of the calls riding then are told to the pool.
+ * that came `BLOCKED_MS` late or more for each call that ended meanwhile,
+ * while this thread used the processor or slept in `Atomics.wait` for half
+ * of that (a thread the machine did not run is not blocked), for reasons
+ * other than the first parts of calls, which the pool times from their
+ * replies. Such a stop comes from a call that awaited: the functions of the
+ * calls riding then are told to the pool.
  */
 class LoopWatch {
   /** The calls that await, by id: their functions' names. */
@@ -214,6 +250,8 @@ class LoopWatch {
   #cpu = threadCpuMs();
   /** The time spent in `Atomics.wait`, which blocks without the processor. */
   #waited = 0;
+  /** The calls that ended since the last tick. */
+  #ends = 0;
 
   constructor(channel: Channel) {
     const timer = setInterval(() => this.#tick(channel), TICK_MS);
@@ -245,22 +283,38 @@ class LoopWatch {
 
   ended({ id }: Call): void {
     this.#riding.delete(id);
+    this.#ends += 1;
   }
 
   #tick(channel: Channel): void {
+    const now = this.check(channel);
+    channel.beat(performance.timeOrigin + now, this.#riding.size > 0);
+  }
+
+  /**
+   * Tells the pool of a stop since the last tick or check, and starts
+   * anew: on each tick, and before a call's end is told, so that the pool
+   * knows of a stop before it hears that the call that made it ended.
+   *
+   * @returns `performance.now()`.
+   */
+  check(channel: Channel): number {
     const now = performance.now();
     const cpu = threadCpuMs();
-    const stopped = now - this.#last - TICK_MS - this.#firstParts;
+    // Many calls that end together stop the loop as long, each briefly.
+    const stopped = (now - this.#last - TICK_MS - this.#firstParts) /
+      (this.#ends + 1);
     const used = cpu - this.#cpu + this.#waited;
-    if (stopped >= BLOCKED_MS && used >= stopped / 2 && this.#rode.size) {
+    if (stopped >= BLOCKED_MS && used >= BLOCKED_MS / 2 && this.#rode.size) {
       channel.send({ strands: [...this.#rode] });
     }
-    channel.beat(performance.timeOrigin + now, this.#riding.size > 0);
     this.#last = now;
+    this.#ends = 0;
     this.#cpu = cpu;
     this.#firstParts = 0;
     this.#waited = 0;
     this.#rode = new Set(this.#riding.values());
+    return now;
   }
 }
 
