@@ -110,16 +110,10 @@ def strand():
     ends = end_times(naps, t0)
     spans = [f.result() for f in naps]
     long_done = long.done()
-    long_id, long_start, long_end = long.result()
-    beside = [
-        1
-        for (id_, start, end) in spans
-        if id_ == long_id and start < long_end and end > long_start
-    ]
     return {
         "ends": sorted(ends),
         "longDone": long_done,
-        "napsBesideLong": len(beside),
+        "napsBesideLong": beside(spans, long.result()),
     }
 
 
@@ -151,12 +145,21 @@ def stray(fn):
 def first_part(first):
     executor = ThreadPoolExecutor(4)
     t0 = time.perf_counter()
-    head = executor.submit(first, 1000, 10)
-    plain = [executor.submit(compute, 300) for _ in range(4)]
-    ids = [f.result() for f in plain]
+    head = executor.submit(span_of, first, 1000, 10)
+    plain = [executor.submit(span_of, compute, 300) for _ in range(4)]
+    spans = [f.result() for f in plain]
     ms = since(t0)
-    head_id = head.result()
-    return {"ms": ms, "besideFirst": ids.count(head_id)}
+    return {"ms": ms, "besideFirst": beside(spans, head.result())}
+
+
+def beside(spans, other):
+    """How many of spans ran on the thread of other while it ran."""
+    other_id, other_start, other_end = other
+    return sum(
+        1
+        for (id_, start, end) in spans
+        if id_ == other_id and start < other_end and end > other_start
+    )
 
 
 def compute_after_await():

@@ -116,8 +116,13 @@ interface WorkItem {
 
 /** What the pool learned of a function's calls. */
 interface Conduct {
-  /** How long the first part of its last call took, in milliseconds. */
+  /**
+   * How long the first part of its calls takes, in milliseconds: the
+   * shortest of the last few, as the others may have waited for the
+   * machine, not for the code.
+   */
   firstMs: number;
+  lastFirstParts: number[];
   /** Whether its last call awaited. */
   awaits: boolean;
   /** How many of its last calls in a row were quick (see `QUICK_MS`). */
@@ -184,8 +189,8 @@ interface Slot {
   names: Map<string, number>;
   /** The calls whose first part it has not told yet: while any, it is busy. */
   untold: Set<WorkItem>;
-  /** When the pool last sent it something. */
-  sentAt: number;
+  /** When the pool last sent it something, or heard from it. */
+  contactAt: number;
   /** When it was created, then how long it took to start (milliseconds). */
   born: number;
   startMs: number;
@@ -581,10 +586,13 @@ export abstract class WorkerPool extends Executor {
    * How long before `slot`, if its loop does not turn, counts as blocked; 0
    * or less if it does. A cold call (see `Reply`) pays for loading and
    * compiling, as the worker's start did: it is given as long, up to 4
-   * times `BLOCKED_MS` (a child process's start is mostly its spawn).
+   * times `BLOCKED_MS` (a child process's start is mostly its spawn); the
+   * cold call of an `async function`, written to await, as long as it
+   * takes, however slow the machine.
    */
   #stillFor(slot: Slot): number {
-    const heard = Math.max(slot.link.lastBeat(), slot.sentAt);
+    const heard = Math.max(slot.link.lastBeat(), slot.contactAt);
+    if (slot.coldUntold && [...slot.untold].every(coldAsync)) return Infinity;
     const patience = slot.coldUntold
       ? Math.min(Math.max(BLOCKED_MS, slot.startMs), 4 * BLOCKED_MS)
       : BLOCKED_MS;
@@ -615,7 +623,7 @@ export abstract class WorkerPool extends Executor {
       if (ms === undefined) return this.#newWorker();
       wait = Math.min(wait, ms);
     }
-    this.#growLater(wait);
+    if (wait < Infinity) this.#growLater(wait); // else its reply dispatches
   }
 
   /**
@@ -663,7 +671,7 @@ export abstract class WorkerPool extends Executor {
       ahead: [] as WorkItem[],
       names: new Map(),
       untold: new Set(),
-      sentAt: performance.now(),
+      contactAt: performance.now(),
       born: performance.now(),
       startMs: 0,
       ran: new Set(),
@@ -729,7 +737,7 @@ export abstract class WorkerPool extends Executor {
       else this.#carry(slot, id, item);
     }
     slot.sent += calls.length;
-    slot.sentAt = performance.now();
+    slot.contactAt = performance.now();
   }
 
   #carry(slot: Slot, id: number, item: WorkItem): void {
@@ -834,6 +842,7 @@ export abstract class WorkerPool extends Executor {
   }
 
   #received(slot: Slot, message: Exclude<FromWorker, { beat: number }>): void {
+    slot.contactAt = performance.now(); // a message is a turn of its loop
     if (Array.isArray(message)) return this.#replies(slot, message);
     if ("strands" in message) {
       for (const name of message.strands) this.#learn(name).strands = true;
@@ -845,8 +854,8 @@ export abstract class WorkerPool extends Executor {
       );
     }
     this.#anyStarted = slot.started = true;
-    slot.sentAt = performance.now(); // its first call runs from now
-    slot.startMs = slot.sentAt - slot.born;
+    slot.contactAt = performance.now(); // its first call runs from now
+    slot.startMs = slot.contactAt - slot.born;
     this.#dispatch();
     if (!slot.calls.size && this.#live.has(slot)) this.#idleAgain(slot);
   }
@@ -862,7 +871,7 @@ export abstract class WorkerPool extends Executor {
       if (this.#told(slot, item)) {
         // A cold call's long first part may be loading and compiling only.
         const { ms = Infinity, cold } = reply;
-        if (!cold || ms < SHORT_MS) conduct.firstMs = ms;
+        if (!cold || ms < SHORT_MS) learnFirstPart(conduct, ms);
         conduct.awaits = "awaits" in reply;
         conduct.quickStreak = ms < QUICK_MS ? conduct.quickStreak + 1 : 0;
       }
@@ -891,6 +900,7 @@ export abstract class WorkerPool extends Executor {
     if (!conduct) {
       conduct = {
         firstMs: Infinity,
+        lastFirstParts: [],
         awaits: false,
         quickStreak: 0,
         ends: 0,
@@ -995,6 +1005,23 @@ function whileCarrying(slot: Slot): string {
       (riders.length ? `, with ${calls} riding beside it: ${names}` : "");
   }
   return riders.length ? ` while ${calls} rode on it, awaiting: ${names}` : "";
+}
+
+/** Whether `item` is the cold call of an `async function`. */
+function coldAsync(item: WorkItem): boolean {
+  return !!item.cold && item.fn instanceof AsyncFunction;
+}
+
+/** How many first parts `firstMs` is the shortest of. */
+const FIRST_PARTS_KEPT = 3;
+
+/** Learns that a first part took `ms`. */
+function learnFirstPart(conduct: Conduct, ms: number): void {
+  conduct.lastFirstParts.push(ms);
+  if (conduct.lastFirstParts.length > FIRST_PARTS_KEPT) {
+    conduct.lastFirstParts.shift();
+  }
+  conduct.firstMs = Math.min(...conduct.lastFirstParts);
 }
 
 /** The name a worker finds `fn` by among its module's exports. */

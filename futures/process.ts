@@ -21,6 +21,8 @@ import {
 } from "./pool.ts";
 
 const CHILD_URL = new URL("./process_child.ts", import.meta.url).href;
+/** How long a child told to stop may take to see its channel close, before a SIGTERM. */
+const STOP_GRACE_MS = 1000;
 /** The permissions a child may be given, when the parent has them whole. */
 const PERMISSIONS = [
   "read",
@@ -179,7 +181,13 @@ export class ProcessPoolExecutor extends WorkerPool {
         alive = on;
         if (child?.pid !== undefined && !stopped) setRef(child, on);
       },
-      stop: () => end((child) => child.disconnect()),
+      stop: () =>
+        end((child) => {
+          child.disconnect();
+          // A child sometimes misses the end of its channel: it carries no
+          // call, so SIGTERM loses nothing.
+          Deno.unrefTimer(setTimeout(() => child.kill(), STOP_GRACE_MS));
+        }),
       kill: (signal) => end((child) => child.kill(signal)),
       exited: exited.promise,
     };

@@ -96,6 +96,22 @@ export function awaitThenComputeSpan(
   return spanOf(awaitThenCompute, awaitMs, computeMs);
 }
 
+/** `computeThenAwait(computeMs, awaitMs)`, with where and when it ran. */
+export function computeThenAwaitSpan(
+  computeMs: number,
+  awaitMs: number,
+): Promise<Span> {
+  return spanOf(computeThenAwait, computeMs, awaitMs);
+}
+
+/** `compute(ms)`, with where and when it ran; a plain function, as `compute` is. */
+export function computeSpan(ms: number): Span {
+  const now = () => performance.timeOrigin + performance.now();
+  const start = now();
+  compute(ms);
+  return [WORKER_ID, start, now()];
+}
+
 /** Awaits `awaitMs`, then computes `computeMs`: it blocks its worker after awaiting. */
 export async function awaitThenCompute(
   awaitMs: number,
@@ -198,11 +214,11 @@ export const PROGRAMS: Record<string, Program> = {
     const ends = endTimes(naps, t0);
     const spans = await Promise.all(naps.map((f) => f.result()));
     const longDone = long.done();
-    const [longId, longStart, longEnd] = await long.result();
-    const beside = spans.filter(([id, start, end]) =>
-      id === longId && start < longEnd && end > longStart
-    );
-    return { ends, longDone, napsBesideLong: beside.length };
+    return {
+      ends,
+      longDone,
+      napsBesideLong: beside(spans, await long.result()),
+    };
   },
 
   /** 3 calls await 200 ms; beside them one awaits 20 ms, then loops forever; then 8 calls await 10 ms. */
@@ -225,9 +241,9 @@ export const PROGRAMS: Record<string, Program> = {
   "stray-exit": (pool) => stray(pool, strayExit),
 
   /** maxWorkers 4: one async call computes 1 s before it awaits, then 4 plain calls compute 300 ms each. */
-  "first-part": (pool) => firstPart(pool, computeThenAwait),
+  "first-part": (pool) => firstPart(pool, computeThenAwaitSpan),
   /** The same, the first call a plain one. */
-  "first-part-plain": (pool) => firstPart(pool, compute),
+  "first-part-plain": (pool) => firstPart(pool, computeSpan),
 
   /** maxWorkers 4: 8 calls await 10 ms, then compute 187 ms. */
   async "compute-after-await"(pool) {
@@ -324,19 +340,28 @@ async function stray(
   return { ok, outcome, after };
 }
 
-/** maxWorkers 4: `first` (1 s of computing) then 4 plain calls of 300 ms; when did those end, and where. */
+/** maxWorkers 4: `first` (1 s of computing) then 4 plain calls of 300 ms; when those ended, and how many ran on the first's worker while it ran. */
 async function firstPart(
   pool: PoolMaker,
-  first: (ms: number, awaitMs: number) => unknown,
+  first: (ms: number, awaitMs: number) => Span | Promise<Span>,
 ): Promise<Result> {
   const executor = pool(4);
   const t0 = performance.now();
   const head = executor.submit(first, 1000, 10);
-  const plain = Array.from({ length: 4 }, () => executor.submit(compute, 300));
-  const ids = await Promise.all(plain.map((f) => f.result()));
+  const plain = Array.from(
+    { length: 4 },
+    () => executor.submit(computeSpan, 300),
+  );
+  const spans = await Promise.all(plain.map((f) => f.result()));
   const ms = since(t0);
-  const headId = await head.result();
-  return { ms, besideFirst: ids.filter((id) => id === headId).length };
+  return { ms, besideFirst: beside(spans, await head.result()) };
+}
+
+/** How many of `spans` ran on the worker of `other` while it ran. */
+function beside(spans: Span[], [otherId, otherStart, otherEnd]: Span): number {
+  return spans.filter(([id, start, end]) =>
+    id === otherId && start < otherEnd && end > otherStart
+  ).length;
 }
 
 /** `size` bytes that differ from one buffer (`seed`) to the next. */

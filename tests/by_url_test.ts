@@ -406,13 +406,13 @@ Deno.test("a first run with an empty DENO_DIR fetches only the npm packages its 
       file: `${clone.dir}/flags2_threadpool.ts`,
       cwd: clone.dir,
       permissions: ["-A"],
-      packages: ["argparse", "fflate"],
+      packages: ["argparse", "fflate", "yocto-queue"],
     },
     {
       file: clone.host.url + "flags2_asyncio.ts",
       cwd: dir.path,
       permissions: ["-A", clone.reload],
-      packages: ["argparse", "async-mutex", "fflate", "tslib"],
+      packages: ["argparse", "async-mutex", "fflate", "tslib", "yocto-queue"],
     },
   ];
   for (const run of runs) { // one after the other: each downloads
