@@ -163,7 +163,7 @@ Deno.test("downloads/ cannot be made: one line, exit 1, no download tried", asyn
   assert.equal(server.peak(), 0, why);
 });
 
-Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is done, stamped lines, loiters overlap", async () => {
+Deno.test("demo_executor_map: results in order, loiters start in order, result 3 before loiter(4) is done, stamped lines, loiters overlap", async () => {
   await using dir = await tempDir();
   const t0 = performance.now();
   const result = await runDeno(repoPath("demo_executor_map.ts"), [], dir.path);
@@ -185,6 +185,7 @@ Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is don
     results,
     [0, 1, 2, 3, 4].map((i) => `result ${i}: ${i * 10}`),
   );
+  let previous = -1;
   for (let n = 0; n < 5; n++) {
     const tabs = "\t".repeat(n);
     const start = text.indexOf(
@@ -192,6 +193,8 @@ Deno.test("demo_executor_map: results in order, result 3 before loiter(4) is don
     );
     const done = text.indexOf(`${tabs}loiter(${n}): done.`);
     assert.ok(start >= 0 && start < done, `loiter(${n})\n${why}`);
+    assert.ok(start > previous, `loiter(${n}) started out of order\n${why}`);
+    previous = start;
   }
   assert.ok(
     text.indexOf("result 3: 30") < text.indexOf("\t\t\t\tloiter(4): done."),
