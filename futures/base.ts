@@ -59,9 +59,13 @@ let raised: (future: Future<unknown>) => boolean;
  */
 export class Future<T> {
   readonly #id = ++futuresMade;
-  // Untyped inside, so that a Future<string> is a Future<unknown>.
-  readonly #settled = Promise.withResolvers<unknown>();
-  readonly #callbacks: (() => void)[] = [];
+  /**
+   * Made when `result` is first asked for, as most futures of a pool are
+   * only settled (untyped inside, so that a Future<string> is a
+   * Future<unknown>).
+   */
+  #settled?: PromiseWithResolvers<unknown>;
+  #callbacks?: (() => void)[];
   #state: FutureState = "pending";
   #outcome?: { value: T } | { error: unknown };
 
@@ -72,7 +76,6 @@ export class Future<T> {
    * @param promise what is already under way, if anything.
    */
   constructor(promise?: PromiseLike<T>) {
-    this.#settled.promise.catch(() => {}); // its error waits until asked for
     if (!promise) return;
     this.#state = "running";
     promise.then((value) => this.setResult(value), (e) => this.setException(e));
@@ -119,7 +122,7 @@ export class Future<T> {
    * `timeout` seconds have passed (by rejecting).
    */
   result({ timeout }: { timeout?: number } = {}): Promise<T> {
-    return withTimeout(this.#settled.promise as Promise<T>, timeout);
+    return withTimeout(this.#promise() as Promise<T>, timeout);
   }
 
   /**
@@ -156,7 +159,7 @@ export class Future<T> {
       }
     };
     if (this.done()) call();
-    else this.#callbacks.push(call);
+    else (this.#callbacks ??= []).push(call);
   }
 
   /**
@@ -213,9 +216,27 @@ export class Future<T> {
 
   #settle(outcome: { value: T } | { error: unknown }): void {
     this.#outcome = outcome;
-    if ("error" in outcome) this.#settled.reject(outcome.error);
-    else this.#settled.resolve(outcome.value);
-    for (const fn of this.#callbacks.splice(0)) fn();
+    if (this.#settled) this.#fulfil(this.#settled, outcome);
+    const callbacks = this.#callbacks ?? [];
+    this.#callbacks = undefined;
+    for (const fn of callbacks) fn();
+  }
+
+  /** The promise that `result` waits on, settled already if the future is. */
+  #promise(): Promise<unknown> {
+    if (!this.#settled) {
+      this.#settled = Promise.withResolvers();
+      if (this.#outcome) this.#fulfil(this.#settled, this.#outcome);
+    }
+    return this.#settled.promise;
+  }
+
+  #fulfil(
+    settled: PromiseWithResolvers<unknown>,
+    outcome: { value: T } | { error: unknown },
+  ): void {
+    if ("error" in outcome) settled.reject(outcome.error);
+    else settled.resolve(outcome.value);
   }
 }
 

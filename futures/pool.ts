@@ -39,7 +39,10 @@
  *   code before its first `await`) is known to be short (`SHORT_MS`);
  * - calls of different functions ride together only once each function has
  *   had a call end; a function whose calls stopped a worker after awaiting
- *   never shares one again.
+ *   never shares one again;
+ * - once a function's calls are known not to stop their worker, pending
+ *   calls of it are sent ahead to the worker that carries its calls, which
+ *   starts each as one of them ends, with no message to the pool and back.
  *
  * @module
  */
@@ -335,7 +338,8 @@ export abstract class WorkerPool extends Executor {
     this.#queue.enqueue(item);
     this.#unfinished.add(item.future);
     future.addDoneCallback(() => this.#unfinished.delete(item.future));
-    this.#dispatch();
+    // With every place taken, the end of a call dispatches.
+    if (this.#running < this.#maxWorkers) this.#dispatch();
     return future;
   }
 

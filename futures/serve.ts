@@ -287,7 +287,7 @@ class LoopWatch {
   }
 
   #tick(channel: Channel): void {
-    const now = this.check(channel);
+    const now = this.check(channel, true);
     channel.beat(performance.timeOrigin + now, this.#riding.size > 0);
   }
 
@@ -298,21 +298,25 @@ class LoopWatch {
    *
    * @returns `performance.now()`.
    */
-  check(channel: Channel): number {
+  check(channel: Channel, tick = false): number {
     const now = performance.now();
-    const cpu = threadCpuMs();
     // Many calls that end together stop the loop as long, each briefly.
     const stopped = (now - this.#last - TICK_MS - this.#firstParts) /
       (this.#ends + 1);
-    const used = cpu - this.#cpu + this.#waited;
-    if (stopped >= BLOCKED_MS && used >= BLOCKED_MS / 2 && this.#rode.size) {
-      channel.send({ strands: [...this.#rode] });
+    // The processor time is asked for on each tick, and on a stop only: the
+    // question costs tens of microseconds, where a call may take one.
+    if (tick || stopped >= BLOCKED_MS) {
+      const cpu = threadCpuMs();
+      const used = cpu - this.#cpu + this.#waited;
+      if (stopped >= BLOCKED_MS && used >= BLOCKED_MS / 2 && this.#rode.size) {
+        channel.send({ strands: [...this.#rode] });
+      }
+      this.#cpu = cpu;
+      this.#waited = 0;
     }
     this.#last = now;
     this.#ends = 0;
-    this.#cpu = cpu;
     this.#firstParts = 0;
-    this.#waited = 0;
     this.#rode = new Set(this.#riding.values());
     return now;
   }
