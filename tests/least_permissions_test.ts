@@ -7,7 +7,8 @@
  * give so, from a copy of the repository's folder (`--allow-read=.`). A
  * downloader that may not read `downloads/`, where a flag is renamed into
  * place, stops before its first request with one line naming
- * `--allow-read=downloads`.
+ * `--allow-read=downloads`. Without `--no-prompt`, the downloaders on a
+ * Worker pool ask for nothing.
  *
  * @module
  */
@@ -259,4 +260,31 @@ Deno.test("in a terminal, --no-prompt: a downloader that may write downloads/ bu
     });
   }));
   assert.equal(server.peak(), 0, "a request was made");
+});
+
+Deno.test("in a terminal, without --no-prompt: the documented least permissions ask for nothing, Worker pools included", async () => {
+  await using server = await startServer({
+    ...LOCALHOST,
+    hostname: "localhost",
+  });
+  const pooled = DOWNLOADERS.filter(({ file }) => /threadpool/.test(file));
+  await settleAll(pooled.map(async ({ file, done }) => {
+    await using dir = await tempDir();
+    const argv = denoArgv(
+      ["run", repoPath(file), "-s", server.url],
+      LEAST_PERMISSIONS,
+    );
+    // A prompt would wait for an answer: one is typed, and the test fails.
+    const { code, screen, typed } = await runInTerminal(argv, {
+      cwd: dir.path,
+      env: { TERM: "xterm-256color" },
+      type: { when: /Deno requests/, keys: "n\r" },
+    });
+    const shown = drawnLines(screen).join("\n");
+    const why = `${file}: exit ${code}\n${shown}`;
+    assert.ok(!typed, why);
+    assert.doesNotMatch(shown, /Deno requests/, why);
+    assert.equal(code, 0, why);
+    assert.match(shown, done, why);
+  }));
 });
