@@ -26,6 +26,14 @@ import type { Watch } from "./thread_worker.ts";
 const WORKER_URL = new URL("./thread_worker.ts", import.meta.url);
 /** How long a Worker that carries no call lives on. */
 const IDLE_MS = 500;
+/**
+ * The Workers of this program, of any pool, that have not yet answered:
+ * they may be fetching their modules over HTTP. Deno 2.9.6 lends a
+ * Worker's connections to the others; ending that Worker fails the
+ * fetches they carry ("dispatch task is gone"), so a Worker is stopped
+ * only once the others have loaded.
+ */
+const loading = new Set<Promise<void>>();
 
 /**
  * A Worker of the pool died: the calls it carried fail with this error;
@@ -105,16 +113,25 @@ export class ThreadPoolExecutor extends WorkerPool {
     };
     worker.postMessage(watch);
     const exited = Promise.withResolvers<void>();
-    worker.onmessage = ({ data }) => message(data);
+    const loaded = Promise.withResolvers<void>();
+    loading.add(loaded.promise);
+    loaded.promise.then(() => loading.delete(loaded.promise));
+    worker.onmessage = ({ data }) => {
+      loaded.resolve();
+      message(data);
+    };
     // It could not load its code, or an error escaped the guards of serve.ts.
     worker.onerror = (event) => {
       event.preventDefault();
+      loaded.resolve();
       died(`a Worker died: ${event.message}`);
     };
     const end = () => {
+      loaded.resolve(); // it is ended, loaded or not
       worker.terminate();
       exited.resolve();
     };
+    const others = () => [...loading].filter((p) => p !== loaded.promise);
     return {
       send: (message) => worker.postMessage(message),
       lastBeat: () => {
@@ -123,7 +140,7 @@ export class ThreadPoolExecutor extends WorkerPool {
         return watch.epoch + stamp - performance.timeOrigin;
       },
       keepAlive: () => {}, // see IDLE_MS
-      stop: end,
+      stop: () => void Promise.all(others()).then(end),
       kill: end,
       exited: exited.promise,
     };

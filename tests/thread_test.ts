@@ -22,8 +22,12 @@ import {
 import { delay, FUTURES, TASKS } from "./fixtures/pools.ts";
 import { denoCommand } from "../testing/process.ts";
 import {
+  describe,
+  lines,
   listDir,
   LOCALHOST,
+  repoPath,
+  runDeno,
   scriptCommand,
   tempDir,
 } from "../testing/harness.ts";
@@ -145,6 +149,76 @@ console.log(JSON.stringify({ mapped, completed }));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a Worker stopped while another fetches its module by URL does not fail that fetch", async () => {
+  // Deno 2.9.6 lends one Worker's connections to the others: ending the
+  // first failed the second's fetch ("dispatch task is gone"), and so the
+  // whole program. The host answers as the program asks: the main thread's
+  // fetches on connections of their own, the first pool's Worker on one it
+  // keeps, then the second pool's Worker's fetch held while the first stops.
+  let phase: "main" | "one" | "two" = "main";
+  const held = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const steps: Record<string, () => Promise<void> | void> = {
+    one: () => void (phase = "one"),
+    two: () => void (phase = "two"),
+    held: () => held.promise,
+    release: () => release.resolve(),
+  };
+  const close = { connection: "close" };
+  await using host = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const path = new URL(request.url).pathname.slice(1);
+      if (path in steps) {
+        await steps[path]();
+        return new Response("ok", { headers: close });
+      }
+      if (phase === "two" && path === "tests/fixtures/tasks.ts") {
+        held.resolve();
+        await release.promise;
+      }
+      const text = await Deno.readTextFile(repoPath(path));
+      return new Response(text, { headers: phase === "main" ? close : {} });
+    },
+  );
+  const base = `http://127.0.0.1:${host.addr.port}/`;
+  const tasks = JSON.stringify(`${base}tests/fixtures/tasks.ts`);
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir.path}/main.ts`,
+    `import { ThreadPoolExecutor } from ${JSON.stringify(FUTURES.href)};
+import { identity } from ${tasks};
+
+const step = async (name: string) => await (await fetch("${base}" + name)).text();
+await step("one");
+const one = new ThreadPoolExecutor(1, ${tasks});
+console.log(await one.submit(identity, "one").result());
+await step("two");
+const two = new ThreadPoolExecutor(1, ${tasks});
+const future = two.submit(identity, "two");
+await step("held"); // its Worker fetches the module
+void one.shutdown({ wait: false }); // the first Worker, idle, stops
+console.log("one stopped");
+await step("release");
+console.log(await future.result());
+await two.shutdown();
+`,
+  );
+  const reload = ["tasks.ts", "errors.ts"]
+    .map((file) => `${base}tests/fixtures/${file}`);
+  const result = await runDeno(`${dir.path}/main.ts`, [], dir.path, {
+    permissions: ["-A", `--reload=${reload}`],
+  });
+  const why = describe("main.ts", result);
+  assert.deepEqual(
+    lines(result.stderr).filter((line) => !/^Download /.test(line)),
+    [],
+    why,
+  );
+  assert.equal(result.code, 0, why);
+  assert.equal(result.stdout, "one\none stopped\ntwo\n", why);
 });
 
 Deno.test("a stray error from a timer, after its call returned, is printed; the Worker goes on with the next call", async () => {
