@@ -118,6 +118,7 @@ export class ThreadPoolExecutor extends WorkerPool {
     loaded.promise.then(() => loading.delete(loaded.promise));
     worker.onmessage = ({ data }) => {
       loaded.resolve();
+      worker.onmessage = ({ data }) => message(data); // loaded
       message(data);
     };
     // It could not load its code, or an error escaped the guards of serve.ts.

@@ -122,6 +122,14 @@ export function lines(text: string): string[] {
   return all;
 }
 
+/** Deno's lines on standard error as it fetches a module or a package. */
+const DOWNLOAD_LINE = /^Download /;
+
+/** The lines of a standard error, without Deno's `Download` lines. */
+export function ownLines(stderr: string): string[] {
+  return lines(stderr).filter((line) => !DOWNLOAD_LINE.test(line));
+}
+
 let zipFlags: Map<string, Uint8Array> | undefined;
 
 /** The gifs of flags.zip, keyed by file name ("br.gif"), unzipped once. */

@@ -23,6 +23,7 @@ import {
   freePort,
   lines,
   LOCALHOST,
+  ownLines,
   repoPath,
   runDeno,
   type RunResult,
@@ -39,19 +40,11 @@ import { parseReport } from "../testing/report.ts";
 /** The folder name of the issue that found module URLs taken for paths. */
 const AWKWARD_FOLDER = "a folder with spaces & 100% #1 ü";
 
-/** Deno's lines on standard error as it fetches a module or a package. */
-const DOWNLOAD_LINE = /^Download /;
-
 /** The line of a script that serves LOCAL itself at `url`. */
 const servingLine = (url: string) =>
   new RegExp(
     `^\\*\\*\\* Serving LOCAL at ${RegExp.escape(url)} from flags\\.zip`,
   );
-
-/** Standard error without Deno's `Download` lines, as lines. */
-function ownLines(stderr: string): string[] {
-  return lines(stderr).filter((line) => !DOWNLOAD_LINE.test(line));
-}
 
 /** Where `-s` points a row: the test's LOCAL server. */
 const LOCAL = "LOCAL_URL";

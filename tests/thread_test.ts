@@ -23,9 +23,9 @@ import { delay, FUTURES, TASKS } from "./fixtures/pools.ts";
 import { denoCommand } from "../testing/process.ts";
 import {
   describe,
-  lines,
   listDir,
   LOCALHOST,
+  ownLines,
   repoPath,
   runDeno,
   scriptCommand,
@@ -212,11 +212,7 @@ await two.shutdown();
     permissions: ["-A", `--reload=${reload}`],
   });
   const why = describe("main.ts", result);
-  assert.deepEqual(
-    lines(result.stderr).filter((line) => !/^Download /.test(line)),
-    [],
-    why,
-  );
+  assert.deepEqual(ownLines(result.stderr), [], why);
   assert.equal(result.code, 0, why);
   assert.equal(result.stdout, "one\none stopped\ntwo\n", why);
 });
